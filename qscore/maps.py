@@ -500,8 +500,9 @@ def _read_gzip(
 ) -> tuple[np.ndarray, _Header, np.ndarray | None]:
     """Stream a gzip-compressed map section by section, keeping only the cropped sections.
 
-    Compressed maps cannot be memory-mapped: the whole file is decompressed once, but only the
-    sections (and rows/columns) inside the crop box are kept in memory.
+    Compressed maps cannot be memory-mapped: the file is decompressed as it is read, and only
+    the sections (and rows/columns) inside the crop box are kept in memory. Decompression stops
+    after the last section the box needs.
     """
     try:
         with _gzip.GzipFile(fileobj=stream, mode="rb") as gz:
