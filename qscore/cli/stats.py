@@ -1,0 +1,101 @@
+"""``qscore stats``: archive statistics of a reference table (fits, R², cross-validation, windows)."""
+
+from __future__ import annotations
+
+import argparse
+
+from qscore.cli.common import add_json_option, write_json
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``stats`` sub-command."""
+    parser = subparsers.add_parser(
+        "stats",
+        help="archive statistics: polynomial fits, R2, cross-validation",
+        description=(
+            "Fit Q-score against resolution over a reference table (degrees 1-4), cross-validate "
+            "the fit, derive the Q_peak / Q_low_95% / Q_high_95% offsets and tabulate entries per "
+            "resolution window (paper Table 1) with the Q_relative_resolution correlations."
+        ),
+    )
+    parser.add_argument(
+        "--reference",
+        metavar="CSV",
+        help="reference table with columns id, resolution, qscore "
+        "(default: the table of the installed va package)",
+    )
+    parser.add_argument(
+        "--degree",
+        type=int,
+        default=3,
+        choices=(1, 2, 3, 4),
+        help="degree of the model used for cross-validation and offsets (default 3)",
+    )
+    add_json_option(parser)
+    parser.set_defaults(func=run)
+
+
+def _number(value: float | None, digits: int = 4) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}"
+
+
+def _print(result: dict) -> None:
+    print(
+        f"Reference: {result['source']}"
+        + (f", version {result['version']}" if result["version"] else "")
+    )
+    print(
+        f"Entries: {result['entries']:,} (resolution {result['resolution_min']:g}–"
+        f"{result['resolution_max']:g} Å)"
+    )
+    print("Polynomial fits of Q against resolution (coefficients highest power first):")
+    for fit in result["polynomial"]:
+        coefficients = ", ".join(f"{c:+.6f}" for c in fit["coefficients"])
+        print(f"  degree {fit['degree']}: R² {_number(fit['r2'])}  [{coefficients}]")
+    cv = result["cross_validation"]
+    print(
+        f"Cross-validation (degree {cv['degree']}, {cv['folds']} folds of 90%/10%, seed {cv['seed']}): "
+        f"R² {_number(cv['r2'])}, RMSE {_number(cv['rmse'])}, MAE {_number(cv['mae'])}"
+    )
+    off = result["offsets"]
+    print(
+        f"Offsets from the fitted curve: Q_peak {off['peak']:+.3f}, "
+        f"Q_low_95% {_number(off['low95'], 3)}, Q_high_95% {_number(off['high95'], 3)}"
+    )
+    pct = off["residual_percentiles"]
+    print("Residual percentiles: " + ", ".join(f"{k} {_number(v, 3)}" for k, v in pct.items()))
+    windows = result.get("windows")
+    if windows:
+        low, high = windows["resolution_range"]
+        split = windows["split"]
+        print(
+            f"Entries per window for entries of {low:g}–{high:g} Å, and the correlation of "
+            f"Q_relative_resolution with resolution (< {split:g} Å / ≥ {split:g} Å):"
+        )
+        print("  window     min      mean       max   r(<5)   r(≥5)")
+        for row in windows["rows"]:
+            print(
+                f"  {row['window']:6.1f} {row['entries_min']:7d} {row['entries_mean']:9.0f} "
+                f"{row['entries_max']:9d} {_number(row['r_below_split'], 3):>7} "
+                f"{_number(row['r_from_split'], 3):>7}"
+            )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Compute, print and optionally write the archive statistics; return the exit code."""
+    from qscore.archive import fit_statistical_model
+    from qscore.errors import ReferenceTableError
+    from qscore.reference import default_reference, load_reference
+
+    reference = load_reference(args.reference) if args.reference else default_reference()
+    if reference is None:
+        raise ReferenceTableError(
+            "No reference table is available: install the va package or pass --reference CSV "
+            "with columns id, resolution and qscore."
+        )
+    result = fit_statistical_model(reference, args.degree)
+    if args.json != "-":
+        _print(result)
+    if args.json:
+        write_json(result, args.json)
+    return 0
