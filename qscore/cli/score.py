@@ -1,0 +1,157 @@
+"""``qscore score MAP MODEL``: per-atom Q-scores, summaries, context and output files."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from qscore import defaults
+from qscore.cli.common import add_json_option, write_json
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``score`` sub-command."""
+    parser = subparsers.add_parser(
+        "score",
+        help="per-atom Q-scores of a model in a map",
+        description=(
+            "Score every non-hydrogen atom of MODEL (PDB or mmCIF) in MAP (MRC/CCP4, optionally "
+            "gzipped) exactly as MapQ does. Without output options a short summary is printed."
+        ),
+    )
+    parser.add_argument("map", metavar="MAP", help="density map (.mrc .map .ccp4 .mrcs, or .gz)")
+    parser.add_argument("model", metavar="MODEL", help="atomic model (.pdb .cif .ent, or .gz)")
+    parser.add_argument(
+        "--sigma",
+        type=float,
+        default=defaults.SIGMA,
+        help=f"width of the reference Gaussian in Å (default {defaults.SIGMA}, as EMDB)",
+    )
+    parser.add_argument(
+        "--resolution",
+        type=float,
+        metavar="D",
+        help="reported map resolution in Å, for Q_peak, the 95%% band and Q_relative "
+        "(default: the resolution recorded in the mmCIF, if any)",
+    )
+    parser.add_argument(
+        "--mode",
+        choices=defaults.MODES,
+        default=defaults.MODE,
+        help="direct: MapQ's single-process sampling (default); mapq-multiprocess: MapQ's "
+        "voxel-aligned resampling, as in EMDB's multi-process runs",
+    )
+    parser.add_argument("--reference", metavar="CSV", help="EMDB reference table for Q_relative")
+    parser.add_argument("--window", type=float, default=defaults.WINDOW, metavar="W")
+    parser.add_argument("--atoms-csv", metavar="F", help="write per-atom Q-scores as CSV")
+    parser.add_argument("--residues-csv", metavar="F", help="write per-residue Q-scores as CSV")
+    parser.add_argument(
+        "--cif", metavar="F", help="write the model as mmCIF with _atom_site.Q-score"
+    )
+    parser.add_argument("--pdb", metavar="F", help="write the model as PDB with Q in the B column")
+    add_json_option(parser)
+    parser.set_defaults(func=run)
+
+
+def _progress_bar():
+    """A tqdm bar on an interactive terminal, nothing when output is piped."""
+    if not sys.stderr.isatty():
+        return None, None
+    from tqdm import tqdm
+
+    bar = tqdm(total=0, unit="atom", file=sys.stderr, leave=False)
+
+    def update(done: int, total: int, stage: str) -> None:
+        bar.total = total
+        bar.set_description(stage)
+        bar.update(done - bar.n)
+
+    return bar, update
+
+
+def summary(scored, resolution: float | None, reference, window: float) -> dict[str, Any]:
+    """The JSON document of a scoring run (the CLI contract)."""
+    from qscore.aggregate import model_summary
+    from qscore.context import score_context
+
+    result, model, dmap = scored.result, scored.model, scored.dmap
+    doc: dict[str, Any] = {
+        "map": dmap.source,
+        "model": model.source,
+        "sigma": result.sigma,
+        "mode": result.mode,
+        "seconds": round(result.seconds, 4),
+        "atoms_outside": result.atoms_outside,
+        **model_summary(model, result.q),
+        "notes": list(result.notes),
+    }
+    doc["atoms_scored"] = result.atoms_scored
+    if resolution is not None:
+        doc.update(score_context(doc["model_q"], resolution, result.sigma, reference, window))
+        doc["notes"] = list(result.notes) + doc.pop("notes")
+    return doc
+
+
+def run(args: argparse.Namespace) -> int:
+    """Score, print, write the requested files; return the exit code."""
+    from qscore import export
+    from qscore.pipeline import load_and_score
+    from qscore.reference import default_reference, load_reference
+
+    bar, progress = _progress_bar()
+    try:
+        scored = load_and_score(
+            args.map, args.model, sigma=args.sigma, mode=args.mode, progress=progress
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+    model, q = scored.model, scored.result.q
+    resolution = args.resolution if args.resolution is not None else model.resolution
+    reference = None
+    if resolution is not None:
+        reference = load_reference(args.reference) if args.reference else default_reference()
+    doc = summary(scored, resolution, reference, args.window)
+    if args.atoms_csv:
+        export.write_csv(export.atoms_frame(model, q), args.atoms_csv)
+    if args.residues_csv:
+        export.write_csv(export.residues_frame(model, q), args.residues_csv)
+    if args.cif:
+        export.write_mmcif(model, q, args.cif)
+    if args.pdb:
+        remarks = (f"Q-scores (sigma {args.sigma:g}, {args.mode}) in the B-factor column",)
+        export.write_pdb(model, q, args.pdb, remarks=remarks)
+    if args.json:
+        write_json(doc, args.json)
+    if args.json != "-":
+        print(_text(doc))
+    return 0
+
+
+def _text(doc: dict[str, Any]) -> str:
+    """A short human summary."""
+    lines = [
+        f"{doc['model']} in {doc['map']}: {doc['atoms_scored']} atoms scored in "
+        f"{doc['seconds']:.2f} s (sigma {doc['sigma']:g}, {doc['mode']})",
+        f"Model Q-score: {doc['model_q']:.3f}",
+    ]
+    for chain, q in doc["chains"].items():
+        lines.append(f"  chain {chain}: {q:.3f}")
+    for kind, q in doc["types"].items():
+        lines.append(f"  {kind}: {q:.3f}")
+    if doc.get("q_peak") is not None:
+        lines.append(
+            f"At {doc['resolution']:g} Å: Q_peak {doc['q_peak']:.3f}, 95% band "
+            f"{doc['q_low95']:.3f}–{doc['q_high95']:.3f} -> {doc['verdict_label']}"
+        )
+    if doc.get("q_relative_all") is not None:
+        qrr = doc["q_relative_resolution"]
+        lines.append(
+            f"Q_relative_all {doc['q_relative_all']:.1f}% of {doc['entries_all']} entries; "
+            f"Q_relative_resolution "
+            + (f"{qrr:.1f}%" if qrr is not None else "n/a")
+            + f" of {doc['entries_window']} entries within ±{doc['window']:g} Å"
+        )
+    lines.extend(f"Note: {n}" for n in doc["notes"])
+    return "\n".join(lines)

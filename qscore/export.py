@@ -1,0 +1,126 @@
+"""Writers: per-atom and per-residue CSV, mmCIF with ``_atom_site.Q-score``, PDB with Q as B.
+
+The mmCIF writer adds one item to the original ``_atom_site`` loop and keeps every other category
+and value of the file as it was read, like MapQ (6 decimals, "?" where an atom has no Q).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import gemmi
+import numpy as np
+import pandas as pd
+
+from qscore.aggregate import mapq_windows, residue_table
+from qscore.errors import QscoreError
+from qscore.models import AtomModel
+
+ATOM_COLUMNS = ("chain", "resseq", "icode", "resname", "atom", "altloc", "element", "x", "y", "z")
+#: Name of the per-atom item MapQ v2.9.7 writes to ``_atom_site``.
+QSCORE_ITEM = "Q-score"
+
+
+class ExportError(QscoreError):
+    """The model cannot be written in the requested format."""
+
+
+def atoms_frame(model: AtomModel, q: np.ndarray) -> pd.DataFrame:
+    """One row per scored (non-hydrogen) atom in model order, with its Q."""
+    frame = model.atoms_frame()[list(ATOM_COLUMNS)]
+    frame["q"] = np.asarray(q, dtype=np.float64)
+    return frame[model.heavy].reset_index(drop=True)
+
+
+def residues_frame(model: AtomModel, q: np.ndarray) -> pd.DataFrame:
+    """Per-residue table with subset means and MapQ's sliding windows."""
+    return mapq_windows(residue_table(model, q))
+
+
+def write_csv(frame: pd.DataFrame, path: str | os.PathLike) -> None:
+    """CSV with 6-decimal floats (MapQ's precision)."""
+    frame.to_csv(path, index=False, float_format="%.6f")
+
+
+def mmcif_text(model: AtomModel, q: np.ndarray | None, *, b_iso: np.ndarray | None = None) -> str:
+    """The model's mmCIF with ``_atom_site.Q-score`` added after ``B_iso_or_equiv``.
+
+    With ``q=None`` no Q item is added; with ``b_iso`` the B-factors of the model's atoms are
+    replaced (B-factors from Q-scores).
+    """
+    if model.document is None or model.atom_site_rows is None:
+        raise ExportError("This model was not read from a file, so it cannot be written back.")
+    doc = gemmi.cif.read_string(model.document.as_string())
+    block = doc.sole_block() if len(doc) == 1 else doc[0]
+    category = block.get_mmcif_category("_atom_site.", raw=True)
+    n_rows = len(category["Cartn_x"])
+    if b_iso is not None:
+        column = np.array(category["B_iso_or_equiv"], dtype=object)
+        column[model.atom_site_rows] = [f"{v:.2f}" for v in np.asarray(b_iso, dtype=np.float64)]
+        category["B_iso_or_equiv"] = column.tolist()
+    updated: dict[str, list] = {k: v for k, v in category.items() if k != QSCORE_ITEM}
+    if q is not None:
+        values = np.full(n_rows, "?", dtype=object)
+        q = np.asarray(q, dtype=np.float64)
+        ok = np.isfinite(q)
+        values[model.atom_site_rows[ok]] = [f"{v:.6f}" for v in q[ok]]
+        keys = list(updated)
+        at = keys.index("B_iso_or_equiv") + 1 if "B_iso_or_equiv" in keys else len(keys)
+        keys.insert(at, QSCORE_ITEM)
+        updated[QSCORE_ITEM] = values.tolist()
+        updated = {k: updated[k] for k in keys}
+    block.set_mmcif_category("_atom_site.", updated, raw=True)
+    return doc.as_string(gemmi.cif.Style.PreferPairs)
+
+
+def write_mmcif(model: AtomModel, q: np.ndarray, path: str | os.PathLike) -> None:
+    """Write :func:`mmcif_text` to ``path``."""
+    Path(path).write_text(mmcif_text(model, q))
+
+
+def pdb_text(model: AtomModel, values: np.ndarray, *, remarks: tuple[str, ...] = ()) -> str:
+    """PDB text of the first model with ``values`` in the B-factor column (2 decimals).
+
+    ``values`` is per-atom Q (as MapQ writes it) or new B-factors in Å²; atoms without a value
+    keep their original B-factor.
+    """
+    if model.n_atoms > 99999:
+        raise ExportError(
+            f"The model has {model.n_atoms} atoms, more than the PDB format can hold; "
+            "use the mmCIF file instead."
+        )
+    long_chains = sorted({c for c in model.chain if len(c) > 1})
+    if long_chains:
+        raise ExportError(
+            f"Chain IDs {', '.join(long_chains[:5])} are longer than the PDB format allows; "
+            "use the mmCIF file instead."
+        )
+    values = np.asarray(values, dtype=np.float64)
+    column = np.where(np.isfinite(values), values, model.b_iso)
+    out = io.StringIO()
+    for remark in remarks:
+        out.write(f"REMARK   0 {remark}\n")
+    polymer = np.isin(model.kind, ["protein", "nucleic"])
+    for i in range(model.n_atoms):
+        name = str(model.name[i])
+        element = str(model.element[i])
+        padded = f" {name:<3}" if len(name) < 4 and len(element) == 1 else f"{name:<4}"
+        record = "ATOM  " if polymer[i] else "HETATM"
+        x, y, z = model.xyz[i]
+        out.write(
+            f"{record}{i + 1:5d} {padded}{model.altloc[i][:1]:1}{model.resname[i][:3]:>3} "
+            f"{model.chain[i]:1}{int(model.resseq[i]):4d}{model.icode[i][:1]:1}   "
+            f"{x:8.3f}{y:8.3f}{z:8.3f}{model.occupancy[i]:6.2f}{column[i]:6.2f}          "
+            f"{element:>2}\n"
+        )
+    out.write("END\n")
+    return out.getvalue()
+
+
+def write_pdb(
+    model: AtomModel, values: np.ndarray, path: str | os.PathLike, *, remarks: tuple[str, ...] = ()
+) -> None:
+    """Write :func:`pdb_text` to ``path``."""
+    Path(path).write_text(pdb_text(model, values, remarks=remarks))

@@ -1,0 +1,52 @@
+"""Read a map and a model and score them: the one path every face (CLI, dashboard, batch) uses."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import IO
+
+from qscore import defaults
+from qscore.engine import Progress, ScoreResult, score
+from qscore.maps import DensityMap, read_map
+from qscore.models import AtomModel, read_model
+
+Source = str | os.PathLike | bytes | IO[bytes]
+
+
+@dataclass(frozen=True, eq=False)
+class Scored:
+    """A map (cropped around the model), the model and their per-atom Q-scores."""
+
+    dmap: DensityMap
+    model: AtomModel
+    result: ScoreResult
+
+
+def load(
+    map_source: Source,
+    model_source: Source,
+    *,
+    map_name: str | None = None,
+    model_name: str | None = None,
+) -> tuple[DensityMap, AtomModel]:
+    """The model, and the map cropped to the model's box plus a margin (memory-mapped read)."""
+    model = read_model(model_source, name=model_name)
+    dmap = read_map(map_source, crop_to=model.xyz, margin=defaults.CROP_MARGIN, name=map_name)
+    return dmap, model
+
+
+def load_and_score(
+    map_source: Source,
+    model_source: Source,
+    *,
+    sigma: float = defaults.SIGMA,
+    mode: str = defaults.MODE,
+    map_name: str | None = None,
+    model_name: str | None = None,
+    progress: Progress | None = None,
+) -> Scored:
+    """Read both files and score every non-hydrogen atom of the model."""
+    dmap, model = load(map_source, model_source, map_name=map_name, model_name=model_name)
+    result = score(dmap, model, sigma=sigma, mode=mode, progress=progress)
+    return Scored(dmap=dmap, model=model, result=result)
