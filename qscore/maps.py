@@ -665,6 +665,7 @@ def _assemble(
     notes = header.notes
     if start is not None:
         origin = origin + start * voxel
+    if start is not None and values.size < header.n_voxels:
         kept = "×".join(str(n) for n in values.shape[::-1])
         full = "×".join(str(int(n)) for n in header.n_xyz)
         notes += (

@@ -173,7 +173,10 @@ def _parse_document(text: str, label: str) -> gemmi.cif.Document:
     except ModelFormatError:
         raise
     except (RuntimeError, ValueError, IndexError) as exc:
-        raise ModelFormatError(f"{label} could not be read as a model: {exc}") from exc
+        detail = re.sub(r"^string:(\d+):\S*\s*", r"line \1: ", str(exc))
+        raise ModelFormatError(
+            f"{label} could not be read as a model; it may be truncated or damaged ({detail})."
+        ) from exc
 
 
 _COLUMNS = (
