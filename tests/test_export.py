@@ -1,0 +1,93 @@
+"""CSV, mmCIF (``_atom_site.Q-score``) and PDB (Q in the B-factor column) writers."""
+
+from __future__ import annotations
+
+import gemmi
+import numpy as np
+import pytest
+
+from qscore import export
+from qscore.models import read_model
+from tests.test_models import pdb_text
+
+
+@pytest.fixture
+def small(emd30342):
+    model = read_model(emd30342 / "7cec_chainA_first100atoms.cif")
+    q = np.linspace(-0.2, 0.9, model.n_atoms)
+    return model, q
+
+
+def test_mmcif_gains_q_score_after_b_and_keeps_everything_else(small, tmp_path):
+    model, q = small
+    path = tmp_path / "out.cif"
+    export.write_mmcif(model, q, path)
+    block = gemmi.cif.read(str(path)).sole_block()
+    tags = list(block.find_mmcif_category("_atom_site.").tags)
+    assert tags.index("_atom_site.Q-score") == tags.index("_atom_site.B_iso_or_equiv") + 1
+    values = np.array([float(v) for v in block.find_values("_atom_site.Q-score")])
+    np.testing.assert_allclose(values, q, atol=5e-7)
+    assert block.find_value("_em_3d_reconstruction.resolution") == "3.9"
+    again = read_model(path)
+    np.testing.assert_array_equal(again.xyz, model.xyz)
+    np.testing.assert_array_equal(again.b_iso, model.b_iso)
+
+
+def test_mmcif_marks_atoms_without_q(small):
+    model, q = small
+    q = q.copy()
+    q[3] = np.nan
+    text = export.mmcif_text(model, q)
+    block = gemmi.cif.read_string(text).sole_block()
+    assert list(block.find_values("_atom_site.Q-score"))[3] == "?"
+
+
+def test_pdb_has_q_with_two_decimals(small, tmp_path):
+    model, q = small
+    path = tmp_path / "out.pdb"
+    export.write_pdb(model, q, path, remarks=("Q-scores",))
+    lines = path.read_text().splitlines()
+    assert lines[0].startswith("REMARK   0 Q-scores")
+    atoms = [line for line in lines if line.startswith(("ATOM", "HETATM"))]
+    assert len(atoms) == model.n_atoms
+    assert atoms[0][60:66] == f"{q[0]:6.2f}"
+    again = read_model(path)
+    np.testing.assert_allclose(again.xyz, model.xyz, atol=5e-4)
+    np.testing.assert_allclose(again.b_iso, np.round(q, 2), atol=1e-9)
+    assert list(again.name) == list(model.name)
+
+
+def test_pdb_refuses_long_chain_ids(tmp_path, emd30342):
+    text = (
+        (emd30342 / "7cec_chainA_first100atoms.cif").read_text().replace(" PHE A N ", " PHE AB1 N ")
+    )
+    path = tmp_path / "long.cif"
+    path.write_text(text)
+    model = read_model(path)
+    with pytest.raises(export.ExportError, match="use the mmCIF"):
+        export.pdb_text(model, np.zeros(model.n_atoms))
+
+
+def test_atoms_csv_has_the_contract_columns(small, tmp_path):
+    model, q = small
+    frame = export.atoms_frame(model, q)
+    assert list(frame.columns) == [*export.ATOM_COLUMNS, "q"]
+    assert len(frame) == 100
+    path = tmp_path / "atoms.csv"
+    export.write_csv(frame, path)
+    assert (
+        path.read_text().splitlines()[0] == "chain,resseq,icode,resname,atom,altloc,element,x,y,z,q"
+    )
+
+
+def test_pdb_round_trip_of_a_pdb_input(tmp_path):
+    path = tmp_path / "in.pdb"
+    path.write_text(pdb_text())
+    model = read_model(path)
+    text = export.pdb_text(model, np.full(model.n_atoms, 0.25))
+    out = tmp_path / "out.pdb"
+    out.write_text(text)
+    again = read_model(out)
+    assert list(again.altloc) == list(model.altloc)
+    assert list(again.icode) == list(model.icode)
+    assert list(again.element) == list(model.element)
