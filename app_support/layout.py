@@ -1,0 +1,51 @@
+"""Page furniture shared by every page: navigation, the result header and widget persistence."""
+
+from __future__ import annotations
+
+import math
+
+import streamlit as st
+
+from app_support.pages import sections
+from app_support.state import Current, current
+
+#: Widgets whose key starts with this prefix keep their value when the visitor switches pages.
+KEEP = "qs.keep."
+
+
+def keep_widget_state() -> None:
+    """Stop Streamlit from discarding page widgets' values on page switches (prefix ``KEEP``)."""
+    for key in list(st.session_state.keys()):
+        if isinstance(key, str) and key.startswith(KEEP):
+            st.session_state[key] = st.session_state[key]
+
+
+def navigation():
+    """``st.navigation`` over the registry in :mod:`app_support.pages`."""
+    menu = {
+        section: [st.Page(p.path, title=p.title, icon=p.icon, default=p.default) for p in specs]
+        for section, specs in sections().items()
+    }
+    return st.navigation(menu)
+
+
+def header(result: Current | None) -> None:
+    """One line saying what is shown: the inputs, resolution, sigma, mode and model Q."""
+    if result is None:
+        return
+    q = result.scored.result.model_q
+    resolution = f"{result.resolution:g} Å" if result.resolution else "resolution not given"
+    source = "📘 " if result.is_example else "📄 "
+    st.caption(
+        f"{source}**{result.label}** · {resolution} · sigma {result.sigma:g} · "
+        f"{result.mode} · model Q **{q:.3f}**" + ("" if math.isfinite(q) else " (no atom scored)")
+    )
+
+
+def require_result() -> Current:
+    """The current result, or stop the page with a hint when there is none yet."""
+    result = current()
+    if result is None:
+        st.info("Upload a map and a model in the sidebar to see their Q-scores.")
+        st.stop()
+    return result

@@ -1,0 +1,38 @@
+"""The dashboard's page registry: one entry per page, grouped into sections of the sidebar menu.
+
+To add a page, write ``pages/<name>.py`` (a thin script that reads ``state.current()``, calls the
+library and renders) and append a :class:`PageSpec` to :data:`PAGES`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    """A page script, its menu title and icon, and the sidebar section it belongs to."""
+
+    path: str
+    title: str
+    icon: str
+    section: str
+    default: bool = False
+
+
+PAGES: list[PageSpec] = [
+    PageSpec("pages/overview.py", "Overview", ":material/dashboard:", "Results", default=True),
+    PageSpec("pages/residues.py", "Per-residue", ":material/show_chart:", "Results"),
+    PageSpec("pages/structure.py", "3D structure", ":material/view_in_ar:", "Results"),
+    PageSpec("pages/molecules.py", "Ligands & glycans", ":material/hub:", "Results"),
+    PageSpec("pages/table.py", "Table & downloads", ":material/table_view:", "Results"),
+    PageSpec("pages/archive.py", "Archive statistics", ":material/query_stats:", "Archive"),
+]
+
+
+def sections(pages: list[PageSpec] | None = None) -> dict[str, list[PageSpec]]:
+    """Pages grouped by section, in registry order."""
+    grouped: dict[str, list[PageSpec]] = {}
+    for page in PAGES if pages is None else pages:
+        grouped.setdefault(page.section, []).append(page)
+    return grouped
