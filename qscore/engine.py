@@ -33,7 +33,7 @@ N_TRIES = 50
 CENTRE_WEIGHT = 8
 #: Rejection radius as a fraction of the shell radius.
 REJECT_FACTOR = 0.9
-_CHUNK = 8192
+_CHUNK = 4096
 
 
 def shell_radii(step: float = 0.1, to_radius: float = 2.0) -> np.ndarray:
