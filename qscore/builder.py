@@ -91,9 +91,40 @@ def all_heavy_xyz(st: gemmi.Structure) -> np.ndarray:
     return np.array(pts, dtype=float).reshape(-1, 3)
 
 
+def _asym_id(k: int) -> str:
+    """Label asym ids A, B, ..., Z, AA, BA, ... as in the PDB."""
+    letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    out = letters[k % 26]
+    k //= 26
+    while k:
+        out += letters[(k - 1) % 26]
+        k = (k - 1) // 26
+    return out
+
+
 def structure_to_mmcif(st: gemmi.Structure, path: str, resolution: float | None = None) -> None:
-    """Write ``st`` as mmCIF, recording an EM reconstruction resolution when given."""
+    """Write ``st`` as mmCIF (coordinates to 0.001 Å, entities and label ids filled in),
+    recording ``resolution`` as an EM reconstruction's when given."""
+    st = st.clone()
+    st.spacegroup_hm = "P 1"
+    for ch in st[0]:
+        for r in ch:
+            for a in r:
+                a.pos = gemmi.Position(*(round(v, 3) for v in a.pos.tolist()))
+                a.b_iso = round(a.b_iso, 2)
     st.setup_entities()
+    for ent in st.entities:
+        if ent.entity_type == gemmi.EntityType.Polymer and ent.subchains:
+            sub = st[0].get_subchain(ent.subchains[0])
+            ent.full_sequence = [r.name for r in sub]
+    st.assign_label_seq_id()
+    names: dict[str, str] = {}
+    for ch in st[0]:
+        for r in ch:
+            r.subchain = names.setdefault(r.subchain, _asym_id(len(names)))
+    for k, ent in enumerate(st.entities):
+        ent.name = str(k + 1)
+        ent.subchains = [names[s] for s in ent.subchains if s in names]
     doc = st.make_mmcif_document()
     block = doc.sole_block()
     if resolution is not None:
@@ -215,7 +246,14 @@ class _Fold:
         _, start, stop = runs[k]
         end = runs[k + 1][2]
         idx = [start - 1] + list(range(start, stop)) + [stop]
-        allowed = {(a, b) for a, b in self.paired | set(pairs)}
+        allowed = self.paired | set(pairs)
+        ii, jj = np.triu_indices(end - sheet_start, k=4)
+        limit = np.full(len(ii), _CLASH_CA)
+        for q, (i, j) in enumerate(zip(ii + sheet_start, jj + sheet_start, strict=True)):
+            for a, b in allowed:
+                if min((i - a) ** 2 + (j - b) ** 2, (i - b) ** 2 + (j - a) ** 2) <= 2:
+                    limit[q] = 4.2
+                    break
 
         def build(x):
             phi, psi = self.phi.copy(), self.psi.copy()
@@ -244,13 +282,6 @@ class _Fold:
                 else:
                     c += (np.linalg.norm(ca[a] - ca[b]) - 4.5) ** 2
             d = np.linalg.norm(ca[:, None] - ca[None, :], axis=2)
-            ii, jj = np.triu_indices(len(ca), k=4)
-            limit = np.full(len(ii), _CLASH_CA)
-            for q, (i, j) in enumerate(zip(ii + sheet_start, jj + sheet_start, strict=True)):
-                if any((i - a) * (i - a) + (j - b) * (j - b) <= 2 for a, b in allowed) or any(
-                    (i - b) * (i - b) + (j - a) * (j - a) <= 2 for a, b in allowed
-                ):
-                    limit[q] = 4.2
             c += 10.0 * float(np.sum(np.clip(limit - d[ii, jj], 0.0, None) ** 2))
             return c
 
