@@ -33,7 +33,7 @@ from scipy.spatial import cKDTree
 
 from qscore import defaults
 from qscore.errors import NoOverlapError, ParameterError
-from qscore.maps import DensityMap, sample
+from qscore.maps import DensityMap, crop_map, sample
 from qscore.models import AtomModel
 
 #: Molmap Gaussian width per Å of resolution: σ = d/(π·√2) ≈ 0.225·d (Chimera, MapQ).
@@ -314,6 +314,32 @@ def electron_map(
     return mapper(model.b_iso if b_iso is None else b_iso)
 
 
+def electron_map_box(
+    model: AtomModel,
+    resolution: float,
+    *,
+    voxel: float,
+    b_iso: np.ndarray | None = None,
+    pad: float | None = None,
+) -> DensityMap:
+    """Electron model map on a fresh cubic lattice of step ``voxel`` around the model (± ``pad``).
+
+    For simulated maps and pictures, when there is no experimental map to align with.
+    """
+    d = check_resolution(resolution)
+    step = float(voxel)
+    if not math.isfinite(step) or step <= 0:
+        raise ParameterError(f"The voxel size must be a positive number of Å; got {voxel!r}.")
+    margin = PAD_PER_RESOLUTION * d if pad is None else float(pad)
+    lo = model.xyz.min(axis=0) - margin
+    size = np.ceil((model.xyz.max(axis=0) + margin - lo) / step).astype(np.int64) + 1
+    template = DensityMap(np.zeros((1, 1, 1), np.float32), lo, np.full(3, step))
+    mapper = ElectronMapper(model, d, template)
+    values = mapper.values(model.b_iso if b_iso is None else b_iso)
+    full = DensityMap(values, mapper.origin, mapper.voxel, source=f"electron model map {d:g} Å")
+    return crop_map(full, lo, lo + (size - 1) * step)
+
+
 @dataclass(frozen=True)
 class Correlation:
     """Overlap ``<m, c>``, CC (eq. 8) and CC-mean (Pearson, Chimera's form of eq. 9) over n points."""
@@ -468,6 +494,7 @@ def residue_box(
     model: AtomModel, residue: int, margin: float = 4.0
 ) -> tuple[np.ndarray, np.ndarray]:
     """Cartesian corners (Å) of the box around one residue's atoms plus ``margin``."""
-    row = model.residues.iloc[int(residue)]
-    xyz = model.xyz[int(row["start"]) : int(row["stop"])]
+    xyz = model.xyz[np.asarray(model.residue_index) == int(residue)]
+    if xyz.size == 0:
+        raise ParameterError(f"Residue row {residue} has no atoms in the model.")
     return xyz.min(axis=0) - margin, xyz.max(axis=0) + margin
