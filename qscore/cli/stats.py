@@ -18,11 +18,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "resolution window (paper Table 1) with the Q_relative_resolution correlations."
         ),
     )
-    parser.add_argument(
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument(
         "--reference",
         metavar="CSV",
         help="reference table with columns id, resolution, qscore "
         "(default: the table of the installed va package)",
+    )
+    source.add_argument(
+        "--from",
+        dest="from_dir",
+        metavar="DIR",
+        help="refit on the results of 'qscore batch --out DIR' (model_q of the entries scored "
+        "at sigma 0.4 with a resolution); the table is also written to DIR/reference.csv",
     )
     parser.add_argument(
         "--degree",
@@ -81,13 +89,37 @@ def _print(result: dict) -> None:
             )
 
 
+def _reference_from_batch(folder: str, *, quiet: bool):
+    """The reference table of a batch results folder, also written as DIR/reference.csv."""
+    from pathlib import Path
+
+    from qscore.archive import FOLDS
+    from qscore.batch import reference_from_results, write_reference
+    from qscore.errors import ReferenceTableError
+
+    reference = reference_from_results(folder)
+    minimum = 2 * FOLDS
+    if reference.entries < minimum:
+        raise ReferenceTableError(
+            f"The batch results in '{folder}' hold {reference.entries} usable entries; refitting "
+            f"the statistical model needs at least {minimum} (two per cross-validation fold)."
+        )
+    path = write_reference(reference, Path(folder) / "reference.csv")
+    if not quiet:
+        print(f"Reference table of {reference.entries:,} entries written to {path}")
+    return reference
+
+
 def run(args: argparse.Namespace) -> int:
     """Compute, print and optionally write the archive statistics; return the exit code."""
     from qscore.archive import fit_statistical_model
     from qscore.errors import ReferenceTableError
     from qscore.reference import default_reference, load_reference
 
-    reference = load_reference(args.reference) if args.reference else default_reference()
+    if args.from_dir:
+        reference = _reference_from_batch(args.from_dir, quiet=args.json == "-")
+    else:
+        reference = load_reference(args.reference) if args.reference else default_reference()
     if reference is None:
         raise ReferenceTableError(
             "No reference table is available: install the va package or pass --reference CSV "
