@@ -145,3 +145,18 @@ def score_sources(
     analysis = Analysis.of(scored)
     _results().put(key, (scored, analysis))
     return key, scored, analysis
+
+
+@st.cache_resource(show_spinner=False)
+def _memo() -> _Store:
+    return _Store(64)
+
+
+def memo(key: str, compute: Callable[[], Any]) -> Any:
+    """``compute()`` once per ``key`` in this process (derived texts such as downloads)."""
+    store = _memo()
+    value = store.get(key)
+    if value is None:
+        value = compute()
+        store.put(key, value)
+    return value

@@ -20,6 +20,15 @@ def keep_widget_state() -> None:
             st.session_state[key] = st.session_state[key]
 
 
+def kept(key: str, default: object) -> str:
+    """Initialise a persistent widget's value once; pass the returned key (and no ``value``) to
+    the widget, so Streamlit never sees both a default and a Session State value."""
+    full = key if key.startswith(KEEP) else KEEP + key
+    if full not in st.session_state:
+        st.session_state[full] = default
+    return full
+
+
 def navigation():
     """``st.navigation`` over the registry in :mod:`app_support.pages`."""
     menu = {
@@ -49,3 +58,15 @@ def require_result() -> Current:
         st.info("Upload a map and a model in the sidebar to see their Q-scores.")
         st.stop()
     return result
+
+
+FIGURE_FORMAT = KEEP + "figure-format"
+
+
+def chart_config() -> dict:
+    """Plotly config: the toolbar's camera saves PNG or SVG (chosen on the downloads page)."""
+    fmt = st.session_state.get(FIGURE_FORMAT, "png")
+    return {
+        "displaylogo": False,
+        "toImageButtonOptions": {"format": fmt, "scale": 2 if fmt == "png" else 1},
+    }

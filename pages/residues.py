@@ -1,8 +1,78 @@
-"""residues page."""
+"""Per-residue Q-scores: one plot per chain with bands and outliers; click a point to see it in 3D."""
+
+from __future__ import annotations
 
 import streamlit as st
 
-from app_support.layout import require_result
+from app_support import selection, state
+from app_support.layout import chart_config, kept, require_result
+from app_support.viewer_panel import residue_picker, viewer_panel
+from qscore.figures import residue_figure
+
+SMOOTHING = {"none": None, "avg-3": "avg3", "avg-5": "avg5", "avg-7": "avg7", "avg-11": "avg11"}
 
 result = require_result()
-st.title("residues")
+residues = result.analysis.residues
+polymer = residues[residues["kind"].isin(["protein", "nucleic"])]
+
+st.title("Per-residue Q-scores")
+if polymer.empty:
+    st.info("This model has no protein or nucleic-acid residues; see Ligands & glycans.")
+    st.stop()
+
+chains = list(dict.fromkeys(polymer["chain"]))
+if result.selected is not None and result.selected in polymer.index:
+    selected_chain = polymer.at[result.selected, "chain"]
+    if st.session_state.get(kept("chain", chains[0])) != selected_chain:
+        st.session_state[kept("chain", chains[0])] = selected_chain
+c1, c2, c3 = st.columns([1, 3, 2])
+chain = c1.selectbox("Chain", chains, key=kept("chain", chains[0]))
+in_chain = polymer[polymer["chain"] == chain]
+lo, hi = int(in_chain["resseq"].min()), int(in_chain["resseq"].max())
+if lo == hi:
+    first, last = lo, hi
+else:
+    first, last = c2.slider(
+        "Residue range",
+        min_value=lo,
+        max_value=hi,
+        key=kept(f"range.{result.key[:12]}.{chain}", (lo, hi)),
+    )
+smoothing = c3.radio(
+    "MapQ smoothing",
+    list(SMOOTHING),
+    horizontal=True,
+    key=kept("smoothing", "none"),
+    help="Sliding means over 3, 5, 7 or 11 residues, as MapQ writes them.",
+)
+shown = in_chain[(in_chain["resseq"] >= first) & (in_chain["resseq"] <= last)]
+kind = "nucleic" if (shown["kind"] == "nucleic").mean() > 0.5 else "protein"
+figure = residue_figure(
+    shown,
+    result.resolution,
+    result.sigma,
+    kind=kind,
+    smoothing=SMOOTHING[smoothing],
+    selected=result.selected,
+    title=f"Chain {chain}: {'phosphate, sugar and base' if kind == 'nucleic' else 'backbone and side chain'} Q per {'nucleotide' if kind == 'nucleic' else 'residue'}",
+)
+event = st.plotly_chart(
+    figure,
+    key=f"residues-{chain}",
+    on_select="rerun",
+    selection_mode=("points",),
+    config=chart_config(),
+)
+selection.from_plot(event, f"residues-{chain}")
+if result.resolution is None:
+    st.caption("Enter the resolution in the sidebar to draw Q_peak and the 95% band.")
+else:
+    st.caption(
+        "Red points lie below Q_low_95% (labelled with residue name and number). "
+        "Click a point to show that residue in 3D below."
+    )
+
+result = state.current()
+st.subheader("Selected residue in 3D")
+residue_picker(result, polymer.index)
+viewer_panel(result)

@@ -1,8 +1,128 @@
-"""table page."""
+"""The residue table (sortable, filterable, with expected Q and verdict) and all downloads."""
+
+from __future__ import annotations
 
 import streamlit as st
 
-from app_support.layout import require_result
+from app_support import selection
+from app_support.cache import memo
+from app_support.layout import kept, require_result
+from qscore.errors import QscoreError
+from qscore.export import atoms_frame, mmcif_text, pdb_text
+from qscore.figures import annotate_residues, verdict_word
+
+VERDICTS = ["below Q_low_95%", "as commonly observed", "above Q_high_95%"]
 
 result = require_result()
-st.title("table")
+model, q = result.scored.model, result.scored.result.q
+st.title("Residue table & downloads")
+
+table = annotate_residues(result.analysis.residues, result.resolution, result.sigma)
+table["verdict"] = table["verdict"].map(verdict_word)
+c1, c2, c3 = st.columns(3)
+chains = list(dict.fromkeys(table["chain"]))
+kinds = list(dict.fromkeys(table["kind"]))
+pick_chains = c1.multiselect("Chains", chains, key=kept("table-chains", chains))
+pick_kinds = c2.multiselect("Types", kinds, key=kept("table-kinds", kinds))
+pick_verdicts = c3.multiselect(
+    "Verdict",
+    VERDICTS,
+    key=kept("table-verdicts", []),
+    placeholder="All",
+    help="Filter on the residue's mean Q against the 95% band at the resolution.",
+)
+shown = table[table["chain"].isin(pick_chains) & table["kind"].isin(pick_kinds)]
+if pick_verdicts:
+    shown = shown[shown["verdict"].isin(pick_verdicts)]
+shown = shown.sort_values("deviation", na_position="last")
+columns = [
+    "chain",
+    "resseq",
+    "icode",
+    "resname",
+    "kind",
+    "atoms",
+    "q",
+    "q_backbone",
+    "q_sidechain",
+    "q_phosphate",
+    "q_sugar",
+    "q_base",
+    "expected",
+    "deviation",
+    "verdict",
+]
+number = {c: st.column_config.NumberColumn(format="%.3f") for c in columns if c.startswith("q")}
+st.caption(
+    f"{len(shown):,} of {len(table):,} residues, lowest Q relative to Q_peak first. "
+    "Click a column header to sort; select a row to show the residue in 3D."
+)
+event = st.dataframe(
+    shown[columns],
+    hide_index=True,
+    on_select="rerun",
+    selection_mode="single-row",
+    key="residue-table",
+    column_config={
+        **number,
+        "q": st.column_config.NumberColumn("Q", format="%.3f"),
+        "expected": st.column_config.NumberColumn("expected (Q_peak)", format="%.3f"),
+        "deviation": st.column_config.NumberColumn("Q − Q_peak", format="%+.3f"),
+    },
+)
+selection.from_table(event, list(shown.index), "residue-table")
+if result.selected is not None:
+    st.caption("The selected residue is shown on the 3D structure page.")
+
+st.subheader("Downloads")
+stem = (model.source or "model").rsplit("/", 1)[-1].split(".")[0] or "model"
+d1, d2, d3, d4 = st.columns(4)
+d1.download_button(
+    "Per-atom CSV",
+    memo(
+        f"atoms|{result.key}",
+        lambda: atoms_frame(model, q).to_csv(index=False, float_format="%.6f"),
+    ),
+    file_name=f"{stem}_atoms_qscore.csv",
+    mime="text/csv",
+    icon=":material/download:",
+)
+d2.download_button(
+    "Per-residue CSV",
+    result.analysis.residues.to_csv(index=False, float_format="%.6f"),
+    file_name=f"{stem}_residues_qscore.csv",
+    mime="text/csv",
+    icon=":material/download:",
+)
+try:
+    cif = memo(f"cif|{result.key}", lambda: mmcif_text(model, q))
+    d3.download_button(
+        "mmCIF with Q-score",
+        cif,
+        file_name=f"{stem}_qscore.cif",
+        mime="chemical/x-mmcif",
+        icon=":material/download:",
+        help="The original file with _atom_site.Q-score added, as MapQ writes it.",
+    )
+except QscoreError as exc:
+    d3.warning(str(exc))
+try:
+    remark = f"Q-scores (sigma {result.sigma:g}) in the B-factor column"
+    pdb = memo(f"pdb|{result.key}", lambda: pdb_text(model, q, remarks=(remark,)))
+    d4.download_button(
+        "PDB, Q as B-factor",
+        pdb,
+        file_name=f"{stem}_qscore.pdb",
+        mime="chemical/x-pdb",
+        icon=":material/download:",
+    )
+except QscoreError as exc:
+    d4.warning(str(exc))
+st.radio(
+    "Figure format",
+    ["png", "svg"],
+    horizontal=True,
+    key=kept("figure-format", "png"),
+    help="Format of the camera button in every plot's toolbar (all pages).",
+)
+st.caption("Figures: the camera icon in each plot's toolbar saves the figure in this format.")

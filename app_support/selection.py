@@ -1,0 +1,49 @@
+"""Turn clicks on plots and table rows into the session's residue selection."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app_support import state
+
+_LAST = "qs.last_click"
+
+
+def _first_row(points: list[dict]) -> int | None:
+    for point in points:
+        custom = point.get("customdata")
+        if custom:
+            try:
+                return int(float(custom[0]))
+            except (TypeError, ValueError):
+                continue
+    return None
+
+
+def from_plot(event, key: str) -> None:
+    """Select the residue of the clicked point, once per new click on the plot ``key``.
+
+    A plot keeps its selection across reruns, so only a change of the clicked points counts;
+    otherwise a picker choice made later would be overridden by an old click.
+    """
+    points = list(getattr(getattr(event, "selection", None), "points", []) or [])
+    signature = repr([(p.get("curve_number"), p.get("point_index")) for p in points])
+    last: dict[str, str] = st.session_state.setdefault(_LAST, {})
+    if last.get(key) == signature:
+        return
+    last[key] = signature
+    row = _first_row(points)
+    if row is not None:
+        state.select_residue(row)
+
+
+def from_table(event, rows: list[int], key: str) -> None:
+    """Select the residue of a newly selected row of a dataframe (``rows`` maps positions)."""
+    chosen = list(getattr(getattr(event, "selection", None), "rows", []) or [])
+    signature = repr(chosen)
+    last: dict[str, str] = st.session_state.setdefault(_LAST, {})
+    if last.get(key) == signature:
+        return
+    last[key] = signature
+    if chosen and chosen[0] < len(rows):
+        state.select_residue(rows[chosen[0]])
