@@ -215,6 +215,8 @@ class ElectronMapper:
         self._s2_grid = s2
         self._keep = s2 <= 1.0 / d**2 * (1.0 + 1e-9)
         self.base_blur = _U_TO_B / 1.1 * float(np.max(self.spacing)) ** 2
+        self._cached_blur = math.nan
+        self._cached = self._keep
 
     @staticmethod
     def _build(xyz: np.ndarray, elements: np.ndarray, occupancy: np.ndarray) -> gemmi.Model:
@@ -242,6 +244,13 @@ class ElectronMapper:
         fz = np.fft.rfftfreq(int(self.fine[2]), d=float(self.spacing[2]))
         return fx[:, None, None] ** 2 + fy[None, :, None] ** 2 + fz[None, None, :] ** 2
 
+    def _multiplier(self, blur: float) -> np.ndarray:
+        """Resolution cut at d times the de-blurring factor exp(blur·s²/4) (kept for reuse)."""
+        if self._cached_blur != blur:
+            self._cached = np.where(self._keep, np.exp(0.25 * blur * self._s2_grid), 0.0)
+            self._cached_blur = blur
+        return self._cached
+
     def values(self, b_iso: np.ndarray) -> np.ndarray:
         """Map values [z, y, x] on the box for per-atom ``b_iso`` (aligned with the model)."""
         b = np.asarray(b_iso, dtype=np.float64)[self.index]
@@ -260,7 +269,7 @@ class ElectronMapper:
         calc.add_model_density_to_grid(self._model)
         rho = np.array(calc.grid, copy=False)
         coef = scipy.fft.rfftn(rho, workers=-1)
-        coef *= np.where(self._keep, np.exp(0.25 * blur * self._s2_grid), 0.0)
+        coef *= self._multiplier(blur)
         rho = scipy.fft.irfftn(coef, s=rho.shape, workers=-1)
         step = self.refine
         rho = rho[:: step[0], :: step[1], :: step[2]] * self.scale
