@@ -95,6 +95,10 @@ class ManifestError(QscoreError):
     """The batch manifest cannot be read or has invalid content."""
 
 
+class ClusterError(QscoreError):
+    """The Dask scheduler cannot be reached."""
+
+
 @dataclass(frozen=True)
 class Entry:
     """One manifest row: absolute file paths, the resolution (NaN if not given) and its sigma."""
@@ -260,10 +264,14 @@ def score_entry(entry: Entry, mode: str = defaults.MODE, threads: int | None = N
     from qscore.export import residues_frame
     from qscore.pipeline import load_and_score
 
-    start = time.perf_counter()
+    with _ENGINE_LOCK:
+        start = time.perf_counter()
+        try:
+            with _numba_threads(threads):
+                scored = load_and_score(entry.map, entry.model, sigma=entry.sigma, mode=mode)
+        except Exception as exc:
+            return failed_outcome(entry, mode, exc, time.perf_counter() - start)
     try:
-        with _ENGINE_LOCK, _numba_threads(threads):
-            scored = load_and_score(entry.map, entry.model, sigma=entry.sigma, mode=mode)
         model, result = scored.model, scored.result
         summary = model_summary(model, result.q)
         summary["atoms_outside"] = result.atoms_outside
@@ -341,7 +349,11 @@ def summary_row(outcome: Outcome, reference: ReferenceTable | None = None) -> di
     if outcome.status == "ok" and math.isfinite(outcome.resolution):
         from qscore.context import score_context
 
-        context = score_context(row["model_q"], outcome.resolution, entry.sigma, reference)
+        try:
+            context = score_context(row["model_q"], outcome.resolution, entry.sigma, reference)
+        except QscoreError as exc:
+            row["notes"] = " ".join([*outcome.notes, error_sentence(exc)])
+            return row
         for key in ("q_peak", "q_low95", "q_high95", "q_relative_all", "q_relative_resolution"):
             row[key] = _float(context[key])
         row["verdict"] = context["verdict"] or ""
@@ -395,8 +407,29 @@ def read_entries(out_dir: str | os.PathLike) -> pd.DataFrame:
     files = sorted(folder.glob("*.parquet")) if folder.is_dir() else []
     if not files:
         return SUMMARY_SCHEMA.empty_table().to_pandas()
-    dataset = pads.dataset([str(f) for f in files], schema=SUMMARY_SCHEMA, format="parquet")
-    return dataset.to_table().to_pandas()
+    try:
+        dataset = pads.dataset([str(f) for f in files], schema=SUMMARY_SCHEMA, format="parquet")
+        return dataset.to_table().to_pandas()
+    except (pa.ArrowException, OSError):
+        return _read_entries_one_by_one(files)
+
+
+def _read_entries_one_by_one(files: list[Path]) -> pd.DataFrame:
+    """Summary rows of the readable files only: a damaged file counts as an unfinished entry."""
+    tables = []
+    for path in files:
+        try:
+            table = pq.read_table(path)
+        except (pa.ArrowException, OSError):
+            continue
+        columns = {
+            name: table[name] if name in table.column_names else pa.nulls(len(table))
+            for name in SUMMARY_COLUMNS
+        }
+        tables.append(pa.table(columns).cast(SUMMARY_SCHEMA))
+    if not tables:
+        return SUMMARY_SCHEMA.empty_table().to_pandas()
+    return pa.concat_tables(tables).to_pandas()
 
 
 def read_residues(out_dir: str | os.PathLike, entry_id: str) -> pd.DataFrame:
@@ -460,6 +493,20 @@ def available_cpus() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:
         return max(1, os.cpu_count() or 1)
+
+
+def connect(address: str) -> Any:
+    """A ``distributed.Client`` of the running scheduler at ``address``."""
+    from distributed import Client
+
+    try:
+        return Client(address)
+    except (OSError, ValueError) as exc:
+        detail = " ".join(str(exc).split()).rstrip(": ")
+        raise ClusterError(
+            f"Cannot reach the Dask scheduler at {address} ({detail}); check the address and "
+            "that the scheduler is running."
+        ) from None
 
 
 @contextmanager

@@ -323,13 +323,18 @@ def test_an_interrupted_run_resumes_without_redoing_entries(
     finished = sorted((out / "entries").glob("*.parquet"))
     assert len(finished) == stop_after
     assert not (out / "summary.parquet").exists()
+    # A damaged result file (not one this code writes) only means that entry is redone.
+    damaged = finished.pop()
+    damaged.write_bytes(b"not parquet")
     first_done = {p.name: p.stat().st_mtime_ns for p in finished}
     time.sleep(0.05)
 
     calls: list[tuple[int, int, str]] = []
     frame = run_batch(manifest, out, client=cluster, progress=lambda *a: calls.append(a))
-    assert calls[0] == (stop_after, N_ENTRIES, f"{stop_after} ok, 0 failed, 15 remaining")
-    assert len(calls) == 1 + N_ENTRIES - stop_after
+    kept = stop_after - 1
+    assert calls[0] == (kept, N_ENTRIES, f"{kept} ok, 0 failed, {N_ENTRIES - kept} remaining")
+    assert len(calls) == 1 + N_ENTRIES - kept
+    assert pd.read_parquet(damaged)["status"].tolist() == ["ok"]
     assert (frame["status"] == "ok").all()
     for name, stamp in first_done.items():
         assert (out / "entries" / name).stat().st_mtime_ns == stamp
@@ -451,3 +456,11 @@ def test_entries_from_frame_defaults_to_the_working_folder(monkeypatch, tmp_path
     (entry,) = entries_from_frame(frame)
     assert entry.map == str(tmp_path.resolve() / "a.mrc")
     assert batch.available_cpus() >= 1
+
+
+def test_an_unreachable_scheduler_is_a_cli_error(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "m.csv"
+    path.write_text("id,map,model,resolution\nA,a.mrc,a.cif,3\n")
+    code = main(["batch", str(path), "--out", str(tmp_path / "o"), "--scheduler", "nope://x"])
+    assert code == 2
+    assert "Cannot reach the Dask scheduler at nope://x" in capsys.readouterr().err

@@ -87,16 +87,14 @@ def tally_text(frame, out: Path) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Run the batch, print the tally; exit code 1 when any entry failed."""
-    from qscore.batch import run_batch
+    from qscore.batch import connect, run_batch
 
     out = Path(args.out)
     bar, progress = _progress_bar()
     client = None
     try:
         if args.scheduler:
-            from distributed import Client
-
-            client = Client(args.scheduler)
+            client = connect(args.scheduler)
         frame = run_batch(
             args.manifest,
             out,
