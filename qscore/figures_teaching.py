@@ -1,0 +1,774 @@
+"""Plotly figures for teaching what a Q-score is and how to read it (no Streamlit).
+
+The radial-profile figures plot the engine's own samples (:func:`qscore.engine.atom_samples`)
+unchanged, so the Q recomputed from what is shown is the Q the engine reports. The density
+pictures are maximum-intensity projections of a thin slab of the map around a group of atoms, in
+the plane that best fits them: what a viewer would see looking straight at a side chain.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from qscore.engine import RadialSamples
+from qscore.expected import ExpectedQ, expected_curves
+from qscore.maps import DensityMap, sample
+from qscore.models import AtomModel
+from qscore.reference import ReferenceTable
+from qscore.relative import EPSILON, RelativeQ
+
+PEAK = "#1f5fa8"
+BAND = "#6b7a8f"
+RED = "#d62728"
+ORANGE = "#e8770e"
+SAMPLE = "#2b6cb0"
+FIT = "#d62728"
+VERDICT_COLOURS = {"below": RED, "typical": PEAK, "above": ORANGE, "": BAND}
+ELEMENT_COLOURS = {
+    "C": "#8c8c8c",
+    "N": "#3050f8",
+    "O": "#ff0d0d",
+    "S": "#d4b000",
+    "P": "#ff8000",
+    "H": "#dddddd",
+}
+OTHER_ELEMENT = "#b05fc0"
+DENSITY_SCALE = [
+    [0.0, "#ffffff"],
+    [0.3, "#deebf7"],
+    [0.6, "#6baed6"],
+    [0.85, "#2171b5"],
+    [1.0, "#08306b"],
+]
+Q_SCALE = [[0.0, RED], [0.5, "#f7f7f7"], [1.0, PEAK]]
+#: Bond length cut-off (Å) for drawing bonds between heavy atoms.
+BOND_CUTOFF = 1.9
+
+
+def _layout(fig: go.Figure, font_size: int, **extra) -> go.Figure:
+    """Common look: white template, readable fonts, legend on top."""
+    settings = {
+        "template": "plotly_white",
+        "font": {"family": "sans-serif", "size": font_size},
+        "margin": {"l": 60, "r": 20, "t": 60, "b": 50},
+        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+    }
+    fig.update_layout(**{**settings, **extra})
+    return fig
+
+
+def element_colour(element: str) -> str:
+    """CPK-like colour of an element symbol."""
+    return ELEMENT_COLOURS.get(str(element).upper(), OTHER_ELEMENT)
+
+
+# ---------------------------------------------------------------------------------------------
+# Radial profile of one atom
+
+
+def fit_reference(values: np.ndarray, reference: np.ndarray) -> tuple[float, float]:
+    """Least-squares ``A, B`` so that ``A·reference + B`` best matches ``values``.
+
+    Pearson's correlation ignores scale and offset, so this is only for drawing the reference
+    Gaussian on the scale of the map values; it does not change Q.
+    """
+    design = np.column_stack([np.asarray(reference, float), np.ones(len(reference))])
+    (a, b), *_ = np.linalg.lstsq(design, np.asarray(values, float), rcond=None)
+    return float(a), float(b)
+
+
+def pearson(values: np.ndarray, reference: np.ndarray) -> float:
+    """Pearson correlation of two equally long vectors (the Q-score of an atom's samples)."""
+    u = np.asarray(values, float) - np.mean(values)
+    v = np.asarray(reference, float) - np.mean(reference)
+    denominator = math.sqrt(float(u @ u) * float(v @ v))
+    return float(u @ v / denominator) if denominator > 0 else float("nan")
+
+
+def radial_profile_figure(
+    samples: RadialSamples, sigma: float, *, title: str = "", font_size: int = 14
+) -> go.Figure:
+    """Map value at every sample point against its distance from the atom, with the fitted
+    reference Gaussian ``A·exp(−r²/2σ²) + B`` drawn over them.
+
+    The first trace holds ``samples.radius`` and ``samples.values`` unchanged.
+    """
+    a, b = fit_reference(samples.values, samples.reference)
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=samples.radius,
+            y=samples.values,
+            mode="markers",
+            name=f"map value at a sample point ({samples.values.size} points)",
+            marker={"color": SAMPLE, "size": 7, "opacity": 0.55, "line": {"width": 0}},
+            hovertemplate="r = %{x:.2f} Å<br>map value %{y:.4g}<extra></extra>",
+        )
+    )
+    top = max(float(np.max(samples.radius)), 2.0)
+    r = np.linspace(0.0, top, 200)
+    fig.add_trace(
+        go.Scatter(
+            x=r,
+            y=a * np.exp(-0.5 * (r / sigma) ** 2) + b,
+            mode="lines",
+            name=f"reference Gaussian, σ = {sigma:g} Å (scaled: A·g + B)",
+            line={"color": FIT, "width": 3},
+            hoverinfo="skip",
+        )
+    )
+    fig.add_annotation(
+        x=0.98,
+        y=0.95,
+        xref="paper",
+        yref="paper",
+        xanchor="right",
+        showarrow=False,
+        text=f"<b>Q = {samples.q:.3f}</b>",
+        font={"size": font_size + 8, "color": PEAK},
+        bgcolor="rgba(255,255,255,0.8)",
+    )
+    fig.update_xaxes(title_text="distance from the atom centre (Å)", rangemode="tozero")
+    fig.update_yaxes(title_text="map value")
+    return _layout(fig, font_size, title=title or None, height=460)
+
+
+def sigma_sweep_figure(
+    sigmas: Sequence[float],
+    qs: Sequence[float],
+    current: float | None = None,
+    *,
+    font_size: int = 14,
+) -> go.Figure:
+    """Q of one atom as the width of the reference Gaussian changes, the chosen sigma marked."""
+    fig = go.Figure(
+        go.Scatter(
+            x=list(sigmas),
+            y=list(qs),
+            mode="lines+markers",
+            name="Q at this sigma",
+            line={"color": PEAK, "width": 3},
+            hovertemplate="σ = %{x:.2f} Å<br>Q = %{y:.3f}<extra></extra>",
+        )
+    )
+    if current is not None:
+        at = int(np.argmin(np.abs(np.asarray(sigmas, float) - current)))
+        fig.add_vline(x=current, line={"color": BAND, "dash": "dot"})
+        fig.add_trace(
+            go.Scatter(
+                x=[sigmas[at]],
+                y=[qs[at]],
+                mode="markers",
+                name="chosen sigma",
+                marker={"color": FIT, "size": 14},
+                hoverinfo="skip",
+            )
+        )
+    fig.update_xaxes(title_text="sigma of the reference Gaussian (Å)")
+    fig.update_yaxes(title_text="Q", range=[-0.2, 1.0])
+    return _layout(fig, font_size, height=340, showlegend=False)
+
+
+def sample_cloud_figure(
+    samples: RadialSamples,
+    model: AtomModel,
+    *,
+    neighbour_radius: float = 4.5,
+    font_size: int = 14,
+) -> go.Figure:
+    """The sample points around the atom in 3D, coloured by radius, with the neighbouring atoms
+    (element colours) and their bonds, so one sees why some shells have fewer points."""
+    centre = model.xyz[samples.index]
+    heavy = np.flatnonzero(~model.is_hydrogen)
+    near = heavy[np.linalg.norm(model.xyz[heavy] - centre, axis=1) <= neighbour_radius]
+    fig = go.Figure()
+    for x, y, z in _bond_lines(model.xyz[near]):
+        fig.add_trace(
+            go.Scatter3d(
+                x=x,
+                y=y,
+                z=z,
+                mode="lines",
+                line={"color": "#555555", "width": 6},
+                hoverinfo="skip",
+                showlegend=False,
+            )
+        )
+    others = near[near != samples.index]
+    fig.add_trace(
+        go.Scatter3d(
+            x=model.xyz[others, 0],
+            y=model.xyz[others, 1],
+            z=model.xyz[others, 2],
+            mode="markers",
+            name="neighbouring atoms",
+            marker={
+                "size": 9,
+                "color": [element_colour(e) for e in model.element[others]],
+                "line": {"color": "#222222", "width": 1},
+            },
+            text=[_atom_label(model, i) for i in others],
+            hovertemplate="%{text}<extra></extra>",
+        )
+    )
+    fig.add_trace(
+        go.Scatter3d(
+            x=samples.points[:, 0],
+            y=samples.points[:, 1],
+            z=samples.points[:, 2],
+            mode="markers",
+            name="sample points",
+            marker={
+                "size": 3,
+                "color": samples.radius,
+                "colorscale": "Viridis",
+                "cmin": 0.0,
+                "cmax": float(max(samples.radius.max(), 1e-6)),
+                "colorbar": {"title": {"text": "radius (Å)"}, "len": 0.7},
+            },
+            customdata=np.column_stack([samples.radius, samples.values]),
+            hovertemplate="r = %{customdata[0]:.2f} Å<br>map %{customdata[1]:.4g}<extra></extra>",
+        )
+    )
+    fig.add_trace(
+        go.Scatter3d(
+            x=[centre[0]],
+            y=[centre[1]],
+            z=[centre[2]],
+            mode="markers",
+            name=_atom_label(model, samples.index),
+            marker={
+                "size": 14,
+                "color": element_colour(model.element[samples.index]),
+                "line": {"color": "#000000", "width": 2},
+            },
+            hovertemplate=f"{_atom_label(model, samples.index)}<extra></extra>",
+        )
+    )
+    axis = {"visible": False}
+    return _layout(
+        fig,
+        font_size,
+        height=460,
+        margin={"l": 0, "r": 0, "t": 30, "b": 0},
+        scene={"xaxis": axis, "yaxis": axis, "zaxis": axis, "aspectmode": "data"},
+    )
+
+
+def _atom_label(model: AtomModel, index: int) -> str:
+    return (
+        f"{model.chain[index]} {model.resseq[index]}{model.icode[index]} "
+        f"{model.resname[index]} {model.name[index]}"
+    )
+
+
+def _bond_lines(xyz: np.ndarray) -> list[tuple[list[float | None], ...]]:
+    """One polyline (x, y, z lists separated by None) of all bonds among ``xyz``."""
+    if len(xyz) < 2:
+        return []
+    d = np.linalg.norm(xyz[:, None, :] - xyz[None, :, :], axis=2)
+    i, j = np.nonzero(np.triu((d > 0.1) & (d <= BOND_CUTOFF), k=1))
+    if i.size == 0:
+        return []
+    coords: list[list[float | None]] = [[], [], []]
+    for a, b in zip(i, j, strict=True):
+        for k in range(3):
+            coords[k].extend([float(xyz[a, k]), float(xyz[b, k]), None])
+    return [tuple(coords)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Expected Q and the archive
+
+
+def bands_figure(
+    resolution: float,
+    expected: ExpectedQ | None,
+    *,
+    sigma: float = 0.4,
+    reference: ReferenceTable | None = None,
+    point: tuple[float, float] | None = None,
+    point_name: str = "your model",
+    font_size: int = 14,
+) -> go.Figure:
+    """Q_peak and the 95% band against resolution (eq. 1–4), the archive behind them, the
+    values at ``resolution`` marked and labelled, and optionally one model as a star at
+    ``point`` = (resolution, Q)."""
+    fig = go.Figure()
+    if reference is not None:
+        data = reference.data
+        fig.add_trace(
+            go.Scattergl(
+                x=data["resolution"],
+                y=data["qscore"],
+                mode="markers",
+                name=f"EMDB entries ({len(data):,})",
+                marker={"color": "rgba(90, 100, 120, 0.16)", "size": 4},
+                hoverinfo="skip",
+            )
+        )
+    curves = expected_curves(np.linspace(1.0, 10.0, 181), sigma)
+    for column, name, dash, colour in (
+        ("q_high95", "Q_high_95%", "dot", BAND),
+        ("q_peak", "Q_peak", "solid", PEAK),
+        ("q_low95", "Q_low_95%", "dot", BAND),
+    ):
+        fig.add_trace(
+            go.Scatter(
+                x=curves["resolution"],
+                y=curves[column],
+                mode="lines",
+                name=name,
+                line={"color": colour, "dash": dash, "width": 3},
+                hovertemplate=f"{name} %{{y:.3f}} at %{{x:.2f}} Å<extra></extra>",
+            )
+        )
+    fig.add_vline(x=resolution, line={"color": "#333333", "width": 1.5, "dash": "dash"})
+    if expected is not None:
+        values = [expected.q_high95, expected.q_peak, expected.q_low95]
+        fig.add_trace(
+            go.Scatter(
+                x=[resolution] * 3,
+                y=values,
+                mode="markers+text",
+                text=[f"{v:.2f}" for v in values],
+                textposition="middle right",
+                textfont={"size": font_size + 2},
+                marker={"color": [BAND, PEAK, BAND], "size": 12},
+                showlegend=False,
+                hoverinfo="skip",
+            )
+        )
+    if point is not None and all(math.isfinite(v) for v in point):
+        fig.add_trace(
+            go.Scatter(
+                x=[point[0]],
+                y=[point[1]],
+                mode="markers",
+                name=point_name,
+                marker={"color": FIT, "size": 16, "symbol": "star"},
+            )
+        )
+    fig.update_xaxes(title_text="reported resolution d (Å)", range=[0.8, 10.2])
+    fig.update_yaxes(title_text="Q-score (model average)", range=[-0.05, 1.05])
+    return _layout(fig, font_size, height=460)
+
+
+def band_gauge_figure(
+    q: float, expected: ExpectedQ | None, verdict_code: str = "", *, font_size: int = 14
+) -> go.Figure:
+    """A one-line gauge: the 95% band as a shaded bar, Q_peak as a line and Q as a big dot."""
+    fig = go.Figure()
+    if expected is not None:
+        fig.add_shape(
+            type="rect",
+            x0=expected.q_low95,
+            x1=expected.q_high95,
+            y0=-0.5,
+            y1=0.5,
+            fillcolor="rgba(31, 95, 168, 0.15)",
+            line={"width": 0},
+        )
+        fig.add_shape(
+            type="line",
+            x0=expected.q_peak,
+            x1=expected.q_peak,
+            y0=-0.6,
+            y1=0.6,
+            line={"color": PEAK, "width": 3},
+        )
+        fig.add_annotation(
+            x=expected.q_peak,
+            y=0.62,
+            text="Q_peak",
+            showarrow=False,
+            yanchor="bottom",
+            font={"size": font_size - 2, "color": PEAK},
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=[q],
+            y=[0],
+            mode="markers+text",
+            text=[f"{q:.3f}"],
+            textposition="bottom center",
+            textfont={"size": font_size + 2},
+            marker={
+                "color": VERDICT_COLOURS.get(verdict_code, BAND),
+                "size": 20,
+                "line": {"color": "white", "width": 2},
+            },
+            hovertemplate="model Q %{x:.3f}<extra></extra>",
+            showlegend=False,
+        )
+    )
+    fig.update_xaxes(range=[0, 1], dtick=0.2, title_text="Q (band: 95% of EMDB entries)")
+    fig.update_yaxes(visible=False, range=[-1.4, 1.2])
+    return _layout(fig, font_size, height=170, margin={"l": 20, "r": 20, "t": 10, "b": 45})
+
+
+def relative_histogram_figure(
+    reference: ReferenceTable, relative: RelativeQ, *, font_size: int = 14
+) -> go.Figure:
+    """Archive Q-scores within the resolution window as a histogram, split at Q: the share left
+    of the marker is Q_relative_resolution (eq. 7)."""
+    data = reference.data
+    res = data["resolution"].to_numpy(float)
+    qs = data["qscore"].to_numpy(float)
+    inside = qs[np.abs(res - relative.resolution) <= relative.window + EPSILON]
+    bins = {"start": -0.1, "end": 1.0, "size": 0.02}
+    fig = go.Figure()
+    for chosen, name, colour in (
+        (inside[inside < relative.q], "entries with a lower Q", PEAK),
+        (inside[inside >= relative.q], "entries with the same or a higher Q", "#b8c2d1"),
+    ):
+        fig.add_trace(
+            go.Histogram(
+                x=chosen, xbins=bins, name=f"{name} ({chosen.size:,})", marker_color=colour
+            )
+        )
+    fig.add_vline(x=relative.q, line={"color": FIT, "width": 3})
+    share = relative.q_relative_resolution
+    text = "no entries in the window" if share is None else f"{share:.1f}% lower"
+    fig.add_annotation(
+        x=relative.q,
+        y=1.0,
+        yref="paper",
+        text=f"<b>Q = {relative.q:.2f}</b>: {text}",
+        showarrow=False,
+        xanchor="left",
+        xshift=6,
+        font={"size": font_size + 2, "color": FIT},
+        bgcolor="rgba(255,255,255,0.85)",
+    )
+    fig.update_layout(barmode="stack", bargap=0.05)
+    fig.update_xaxes(title_text="Q-score of archive entries", range=[-0.1, 1.0])
+    fig.update_yaxes(title_text="number of entries")
+    return _layout(
+        fig,
+        font_size,
+        height=420,
+        title=(
+            f"EMDB entries at {relative.resolution - relative.window:.2f}–"
+            f"{relative.resolution + relative.window:.2f} Å ({relative.entries_window:,})"
+        ),
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0},
+        margin={"l": 60, "r": 20, "t": 100, "b": 50},
+    )
+
+
+def b_from_q_figure(f: float, q: float | None = None, *, font_size: int = 14) -> go.Figure:
+    """Equation 5, B = f·(1 − Q), as a line for the chosen scale factor f."""
+    qs = np.linspace(0.0, 1.0, 101)
+    fig = go.Figure(
+        go.Scatter(
+            x=qs,
+            y=f * (1.0 - qs),
+            mode="lines",
+            line={"color": PEAK, "width": 3},
+            name=f"f = {f:g} Å²",
+            hovertemplate="Q %{x:.2f} → B %{y:.0f} Å²<extra></extra>",
+        )
+    )
+    if q is not None and math.isfinite(q):
+        fig.add_trace(
+            go.Scatter(
+                x=[q],
+                y=[f * (1.0 - q)],
+                mode="markers+text",
+                text=[f"B = {f * (1.0 - q):.0f} Å²"],
+                textposition="top right",
+                marker={"color": FIT, "size": 14},
+                showlegend=False,
+            )
+        )
+    fig.update_xaxes(title_text="atom Q", range=[0, 1])
+    fig.update_yaxes(title_text="B-factor (Å²)", range=[0, 310])
+    return _layout(fig, font_size, height=320, showlegend=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# Density around a group of atoms
+
+
+@dataclass(frozen=True)
+class Frame:
+    """A viewing plane: its centre (Å), two in-plane unit axes and the normal."""
+
+    centre: np.ndarray
+    u: np.ndarray
+    v: np.ndarray
+    normal: np.ndarray
+
+
+@dataclass(frozen=True)
+class SlabPanel:
+    """A projected density image and the atoms drawn on it."""
+
+    title: str
+    u: np.ndarray
+    v: np.ndarray
+    image: np.ndarray
+    atom_uv: np.ndarray
+    atom_names: np.ndarray
+    atom_elements: np.ndarray
+    atom_q: np.ndarray | None
+    bonds: list[tuple[int, int]]
+
+
+def best_plane(xyz: np.ndarray) -> Frame:
+    """The plane through ``xyz`` that holds most of their spread (principal axes)."""
+    pts = np.asarray(xyz, float).reshape(-1, 3)
+    centre = pts.mean(axis=0)
+    if len(pts) < 3:
+        direction = pts[-1] - pts[0] if len(pts) == 2 else np.array([1.0, 0.0, 0.0])
+        u = direction / (np.linalg.norm(direction) or 1.0)
+        helper = np.array([0.0, 0.0, 1.0]) if abs(u[2]) < 0.9 else np.array([1.0, 0.0, 0.0])
+        normal = np.cross(u, helper)
+        normal /= np.linalg.norm(normal)
+        return Frame(centre, u, np.cross(normal, u), normal)
+    _, _, vt = np.linalg.svd(pts - centre)
+    return Frame(centre, vt[0], vt[1], vt[2])
+
+
+def density_slab(
+    dmap: DensityMap,
+    xyz: np.ndarray,
+    *,
+    title: str = "",
+    names: Sequence[str] = (),
+    elements: Sequence[str] = (),
+    atom_q: np.ndarray | None = None,
+    frame: Frame | None = None,
+    margin: float = 2.5,
+    step: float = 0.15,
+    depth: float = 1.2,
+    layers: int = 9,
+) -> SlabPanel:
+    """The map around ``xyz`` seen face on: the largest value over a slab ``±depth`` Å thick
+    around the plane, scaled to 0 (map mean) … 1 (largest value in the picture)."""
+    pts = np.asarray(xyz, float).reshape(-1, 3)
+    frame = frame or best_plane(pts)
+    rel = pts - frame.centre
+    atom_uv = np.column_stack([rel @ frame.u, rel @ frame.v])
+    lo = atom_uv.min(axis=0) - margin
+    hi = atom_uv.max(axis=0) + margin
+    us = np.arange(lo[0], hi[0] + step / 2, step)
+    vs = np.arange(lo[1], hi[1] + step / 2, step)
+    ts = np.linspace(-depth, depth, layers)
+    grid = (
+        frame.centre
+        + us[None, None, :, None] * frame.u
+        + vs[None, :, None, None] * frame.v
+        + ts[:, None, None, None] * frame.normal
+    )
+    values = sample(dmap, grid.reshape(-1, 3)).reshape(len(ts), len(vs), len(us)).max(axis=0)
+    floor = float(np.mean(dmap.values))
+    top = float(values.max())
+    image = np.clip((values - floor) / (top - floor), 0.0, 1.0) if top > floor else values * 0
+    d = np.linalg.norm(pts[:, None, :] - pts[None, :, :], axis=2)
+    i, j = np.nonzero(np.triu((d > 0.1) & (d <= BOND_CUTOFF), k=1))
+    return SlabPanel(
+        title=title,
+        u=us,
+        v=vs,
+        image=image,
+        atom_uv=atom_uv,
+        atom_names=np.asarray(names if len(names) else [""] * len(pts), dtype=object),
+        atom_elements=np.asarray(elements if len(elements) else ["C"] * len(pts), dtype=object),
+        atom_q=None if atom_q is None else np.asarray(atom_q, float),
+        bonds=list(zip(i.tolist(), j.tolist(), strict=True)),
+    )
+
+
+def slab_figure(
+    panels: Sequence[SlabPanel], *, height: int = 380, font_size: int = 14
+) -> go.Figure:
+    """Density pictures side by side with the atoms and bonds drawn on them; atoms are coloured
+    by their Q-score when the panel has one, else by element."""
+    fig = make_subplots(
+        rows=1,
+        cols=len(panels),
+        subplot_titles=[p.title for p in panels],
+        horizontal_spacing=0.03,
+    )
+    coloured_by_q = any(p.atom_q is not None for p in panels)
+    for col, panel in enumerate(panels, start=1):
+        fig.add_trace(
+            go.Heatmap(
+                x=panel.u,
+                y=panel.v,
+                z=panel.image,
+                coloraxis="coloraxis",
+                hoverinfo="skip",
+            ),
+            row=1,
+            col=col,
+        )
+        xs: list[float | None] = []
+        ys: list[float | None] = []
+        for a, b in panel.bonds:
+            xs += [panel.atom_uv[a, 0], panel.atom_uv[b, 0], None]
+            ys += [panel.atom_uv[a, 1], panel.atom_uv[b, 1], None]
+        fig.add_trace(
+            go.Scatter(
+                x=xs,
+                y=ys,
+                mode="lines",
+                line={"color": "#333333", "width": 3},
+                hoverinfo="skip",
+                showlegend=False,
+            ),
+            row=1,
+            col=col,
+        )
+        fig.add_trace(_atom_markers(panel, coloured_by_q, show_scale=col == 1), row=1, col=col)
+        fig.update_xaxes(visible=False, row=1, col=col)
+        fig.update_yaxes(visible=False, scaleanchor=f"x{col if col > 1 else ''}", row=1, col=col)
+    fig.update_annotations(font={"size": font_size + 1})
+    return _layout(
+        fig,
+        font_size,
+        height=height,
+        margin={"l": 10, "r": 10, "t": 60, "b": 10},
+        showlegend=False,
+        coloraxis={
+            "colorscale": DENSITY_SCALE,
+            "cmin": 0.0,
+            "cmax": 1.0,
+            "colorbar": {"title": {"text": "density"}, "len": 0.8, "x": 1.02},
+        },
+    )
+
+
+def _atom_markers(panel: SlabPanel, coloured_by_q: bool, show_scale: bool) -> go.Scatter:
+    if coloured_by_q and panel.atom_q is not None:
+        marker = {
+            "size": 13,
+            "color": panel.atom_q,
+            "colorscale": Q_SCALE,
+            "cmin": 0.0,
+            "cmax": 1.0,
+            "line": {"color": "#222222", "width": 1.5},
+            "showscale": show_scale,
+            "colorbar": {"title": {"text": "atom Q"}, "len": 0.8, "x": -0.06},
+        }
+        text = [f"{n}: Q {q:.2f}" for n, q in zip(panel.atom_names, panel.atom_q, strict=True)]
+    else:
+        marker = {
+            "size": 11,
+            "color": [element_colour(e) for e in panel.atom_elements],
+            "line": {"color": "#222222", "width": 1.5},
+        }
+        text = [str(n) for n in panel.atom_names]
+    return go.Scatter(
+        x=panel.atom_uv[:, 0],
+        y=panel.atom_uv[:, 1],
+        mode="markers",
+        marker=marker,
+        text=text,
+        hovertemplate="%{text}<extra></extra>",
+        showlegend=False,
+    )
+
+
+def showcase_residue(model: AtomModel, q: np.ndarray) -> int:
+    """Row of ``model.residues`` to show on the resolvability ladder: the best-scoring aromatic
+    residue (big, flat side chains show the loss of detail best), else the best protein one."""
+    residues = model.residues
+    means = np.array(
+        [
+            np.nanmean(q[start:stop]) if stop > start else np.nan
+            for start, stop in zip(residues["start"], residues["stop"], strict=True)
+        ]
+    )
+    for names in (("TRP", "TYR", "PHE"), None):
+        mask = residues["kind"].to_numpy() == "protein"
+        if names is not None:
+            mask &= residues["resname"].isin(names).to_numpy()
+        mask &= np.isfinite(means)
+        if mask.any():
+            rows = np.flatnonzero(mask)
+            return int(rows[np.argmax(means[rows])])
+    return 0
+
+
+def residue_atoms(model: AtomModel, row: int) -> np.ndarray:
+    """Indices of the heavy atoms of residue ``row`` of ``model.residues``."""
+    start, stop = (int(v) for v in model.residues.iloc[row][["start", "stop"]])
+    atoms = np.arange(start, stop)
+    return atoms[~model.is_hydrogen[atoms]]
+
+
+def find_residue(model: AtomModel, chain: str, resseq: int, icode: str = "") -> int | None:
+    """Row of ``model.residues`` with this chain, number and insertion code, or None."""
+    residues = model.residues
+    match = np.flatnonzero(
+        (residues["chain"].to_numpy() == chain)
+        & (residues["resseq"].to_numpy() == resseq)
+        & (residues["icode"].to_numpy() == icode)
+    )
+    return int(match[0]) if match.size else None
+
+
+def ligand_atoms(model: AtomModel, chain: str | None = None) -> np.ndarray:
+    """Heavy atoms of the model's ligands (only chain ``chain`` if given)."""
+    mask = (model.kind == "ligand") & ~model.is_hydrogen
+    if chain is not None:
+        mask &= model.chain == chain
+    return np.flatnonzero(mask)
+
+
+def group_panel(
+    dmap: DensityMap,
+    model: AtomModel,
+    atoms: np.ndarray,
+    *,
+    title: str,
+    q: np.ndarray | None = None,
+    frame: Frame | None = None,
+) -> SlabPanel:
+    """The density around a group of atoms of ``model`` (atoms coloured by ``q`` if given)."""
+    return density_slab(
+        dmap,
+        model.xyz[atoms],
+        title=title,
+        names=[str(n) for n in model.name[atoms]],
+        elements=[str(e) for e in model.element[atoms]],
+        atom_q=None if q is None else q[atoms],
+        frame=frame,
+    )
+
+
+def ladder_panels(
+    items: Sequence[tuple[float, DensityMap, AtomModel, np.ndarray]],
+) -> list[SlabPanel]:
+    """The same residue in maps of several resolutions, seen from the same side (Fig. 1 b–i).
+
+    ``items`` are (resolution, map, model, per-atom Q); the residue is picked on the first item
+    with :func:`showcase_residue` and looked up by chain and number in the others.
+    """
+    _, _, first_model, first_q = items[0]
+    row = showcase_residue(first_model, first_q)
+    chosen = first_model.residues.iloc[row]
+    frame = best_plane(first_model.xyz[residue_atoms(first_model, row)])
+    panels = []
+    for resolution, dmap, model, q in items:
+        found = find_residue(model, chosen["chain"], int(chosen["resseq"]), chosen["icode"])
+        if found is None:
+            continue
+        atoms = residue_atoms(model, found)
+        q_residue = float(np.nanmean(q[atoms]))
+        q_model = float(np.nanmean(q[~model.is_hydrogen]))
+        title = (
+            f"<b>{resolution:g} Å</b> · {chosen['resname']} {chosen['chain']}{chosen['resseq']}"
+            f"<br>Q_residue {q_residue:.2f} · Q_model {q_model:.2f}"
+        )
+        panels.append(group_panel(dmap, model, atoms, title=title, frame=frame))
+    return panels

@@ -1,0 +1,199 @@
+"""Learn: the paper's equations next to figures one can play with, from what a Q-score is to how
+Q_relative ranks a model in the EMDB."""
+
+import math
+
+import streamlit as st
+
+from app_support import state, teaching
+from qscore.engine import atom_samples
+from qscore.expected import expected_q
+from qscore.figures_teaching import (
+    b_from_q_figure,
+    bands_figure,
+    ladder_panels,
+    radial_profile_figure,
+    relative_histogram_figure,
+    slab_figure,
+)
+from qscore.reference import default_reference
+from qscore.relative import relative_q
+
+teaching.apply_fonts()
+size = teaching.font_size()
+result = state.current()
+model_q = result.scored.result.model_q if result is not None else math.nan
+st.title("Learn: reading Q-scores")
+what, curve, ladder, relative, more = st.tabs(
+    [
+        "1 · What Q measures",
+        "2 · Q falls with resolution",
+        "3 · The resolvability ladder",
+        "4 · Q_relative",
+        "5 · B-factors, CC and CC-mean",
+    ]
+)
+
+with what:
+    text, picture = st.columns([2, 3], gap="large")
+    with text:
+        st.markdown(
+            "Around each atom the map is sampled at the centre and on shells out to 2 Å. The "
+            "atom's **Q-score** is the correlation between these values *u* and a Gaussian *v* "
+            "of width σ centred on the atom:"
+        )
+        st.latex(
+            r"Q = \frac{\sum_i (u_i-\bar u)(v_i-\bar v)}"
+            r"{\sqrt{\sum_i (u_i-\bar u)^2}\,\sqrt{\sum_i (v_i-\bar v)^2}},"
+            r"\qquad v_i = A\,e^{-r_i^2/2\sigma^2} + B"
+        )
+        st.markdown(
+            "Q is 1 when the map around the atom is shaped exactly like the Gaussian, about 0 "
+            "when it is flat or noisy, and negative when the density sits somewhere else. A and "
+            "B do not change Q. The EMDB uses σ = 0.4 Å; model Q is the mean over all atoms."
+        )
+        st.page_link("views/radial.py", label="Explore any atom's profile", icon="🔍")
+    atom = teaching.example_atom(result) if result is not None else None
+    if atom is not None:
+        samples = atom_samples(
+            result.scored.dmap, result.scored.model, atom, sigma=result.sigma, mode=result.mode
+        )
+        m = result.scored.model
+        picture.plotly_chart(
+            radial_profile_figure(
+                samples,
+                result.sigma,
+                title=f"{m.chain[atom]} {m.resseq[atom]} {m.resname[atom]} {m.name[atom]}",
+                font_size=size,
+            ),
+            key="qs-learn-profile",
+        )
+    else:
+        picture.info("Open a dataset to see a real atom's profile here.")
+
+with curve:
+    text, picture = st.columns([2, 3], gap="large")
+    with text:
+        st.markdown(
+            "In about 10 000 EMDB entries the model Q falls with the reported resolution *d* "
+            "(σ = 0.4 Å). A third-degree polynomial gives the mean (eq. 1); offsets give the "
+            "most common value and the band that holds 95% of the entries (eq. 2–4):"
+        )
+        st.latex(r"Q_{mean} = -0.0016\,d^3 + 0.0434\,d^2 - 0.3956\,d + 1.3366 \quad (1)")
+        st.latex(r"Q_{peak} = Q_{mean} + 0.024 \quad (2)")
+        st.latex(r"Q_{low\,95\%} = Q_{mean} - 0.126 \quad (3)")
+        st.latex(r"Q_{high\,95\%} = Q_{mean} + 0.109 \quad (4)")
+        default_d = result.resolution if result is not None and result.resolution else 3.0
+        if "qs.keep.learn.resolution" not in st.session_state:
+            st.session_state["qs.keep.learn.resolution"] = float(min(max(default_d, 1.0), 10.0))
+        d = st.slider(
+            "Reported resolution d (Å)", 1.0, 10.0, step=0.1, key="qs.keep.learn.resolution"
+        )
+        bands = expected_q(d, 0.4)
+        a, b, c = st.columns(3)
+        a.metric("Q_low_95%", f"{bands.q_low95:.3f}")
+        b.metric("Q_peak", f"{bands.q_peak:.3f}")
+        c.metric("Q_high_95%", f"{bands.q_high95:.3f}")
+        st.caption(
+            "Below the band: misfit, or a map worse than reported. Above it: oversharpening, "
+            "overfitting, or a map better than reported."
+        )
+    point = None
+    if result is not None and result.resolution and math.isfinite(model_q):
+        point = (float(result.resolution), model_q)
+    picture.plotly_chart(
+        bands_figure(
+            d,
+            bands,
+            reference=default_reference(),
+            point=point,
+            point_name=f"current dataset (Q {model_q:.2f})",
+            font_size=size,
+        ),
+        key="qs-learn-bands",
+    )
+
+with ladder:
+    st.markdown(
+        "The same correctly built residue in maps at four resolutions, seen face on (as in the "
+        "paper's Fig. 1 b–i). At 1.5 Å each atom is a separate blob; at 2.5 Å the ring is still "
+        "a ring; at 3.5 Å the side chain is one smooth lobe; at 6 Å it has merged with its "
+        "neighbours. Q follows what the eye sees."
+    )
+    items = teaching.ladder_items()
+    if items:
+        st.plotly_chart(
+            slab_figure(ladder_panels(items), height=430, font_size=size), key="qs-learn-ladder"
+        )
+        st.caption(
+            "Largest map value in a 2.4 Å thick slab through the residue, from the map's mean "
+            "(white) to the highest value in each picture (dark blue)."
+        )
+    else:
+        st.info(teaching.scenario_problem() or "The ladder scenarios are not available.")
+
+with relative:
+    text, picture = st.columns([2, 3], gap="large")
+    reference = (result.reference if result is not None else None) or default_reference()
+    with text:
+        st.markdown(
+            "Q_relative ranks a Q-score among EMDB entries: among all of them (eq. 6), or among "
+            "those whose resolution lies within *w* of *d* (eq. 7)."
+        )
+        st.latex(
+            r"Q_{relative\_all} = \frac{\#\mathrm{Entries}(Q\text{-score} < Q)}"
+            r"{\#\mathrm{Entries}_{total}} \times 100\% \quad (6)"
+        )
+        st.latex(
+            r"Q_{relative\_resolution} = \frac{\#\mathrm{Entries}(|\mathrm{res} - d| \le w,\;"
+            r"Q\text{-score} < Q)}{\#\mathrm{Entries}(|\mathrm{res} - d| \le w)}"
+            r" \times 100\% \quad (7)"
+        )
+        if "qs.keep.learn.q" not in st.session_state:
+            start_q = model_q if math.isfinite(model_q) else 0.5
+            st.session_state["qs.keep.learn.q"] = round(min(max(start_q, 0.0), 1.0), 2)
+        q = st.slider("Q-score", 0.0, 1.0, step=0.01, key="qs.keep.learn.q")
+        d_rel = st.slider(
+            "Resolution d (Å)", 1.0, 10.0, value=d, step=0.1, key="qs.learn.rel_resolution"
+        )
+        w = st.slider(
+            "Window w (Å)", 0.1, 1.5, value=state.window(), step=0.1, key="qs.learn.window"
+        )
+    if reference is None:
+        picture.info("No EMDB reference table is installed, so Q_relative cannot be shown.")
+    else:
+        ranked = relative_q(q, d_rel, reference, w)
+        with text:
+            a, b = st.columns(2)
+            a.metric("Q_relative_all", f"{ranked.q_relative_all:.1f}%")
+            share = ranked.q_relative_resolution
+            b.metric("Q_relative_resolution", "—" if share is None else f"{share:.1f}%")
+            st.markdown(ranked.interpretation)
+            if ranked.warning:
+                st.warning(ranked.warning)
+        picture.plotly_chart(
+            relative_histogram_figure(reference, ranked, font_size=size), key="qs-learn-relative"
+        )
+        picture.caption(f"Reference: {reference.describe()}.")
+
+with more:
+    text, picture = st.columns([2, 3], gap="large")
+    with text:
+        st.markdown(
+            "**Atomic B-factors from Q (eq. 5).** A sharp atom (high Q) gets a low B, a blurred "
+            "one a high B. The scale f is the one whose model map best matches the map "
+            "(highest CC-mean, f from 0 to 300)."
+        )
+        st.latex(r"B = (1 - Q_{atom}) \cdot f \quad (5)")
+        f = st.slider("Scale factor f (Å²)", 0, 300, value=150, step=20, key="qs.learn.f")
+        atom_q = st.slider("Atom Q", 0.0, 1.0, value=0.6, step=0.05, key="qs.learn.atom_q")
+        st.markdown(
+            "**CC and CC-mean (eq. 8–9)** compare a model map *m* with the map *c* at the grid "
+            "points where the model map is above 0.01; CC-mean first removes the means."
+        )
+        st.latex(r"CC = \frac{\langle m, c \rangle}{|m|\,|c|} \quad (8)")
+        st.latex(
+            r"CC\text{-}mean = \frac{\langle m-\bar m,\; c-\bar c \rangle}"
+            r"{|m-\bar m|\,|c-\bar c|} \quad (9)"
+        )
+    picture.plotly_chart(b_from_q_figure(f, atom_q, font_size=size), key="qs-learn-bfactor")
