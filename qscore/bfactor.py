@@ -250,3 +250,30 @@ def model_correlations(
             for r in chains.itertuples()
         },
     }
+
+
+@dataclass(frozen=True, eq=False)
+class BFactorReport:
+    """Everything the B-factor views show: the scan, molmap CC/CC-mean and the residue table."""
+
+    result: BFactorResult
+    correlations: dict
+    residues: pd.DataFrame
+
+
+def report(
+    dmap: DensityMap,
+    model: AtomModel,
+    q: np.ndarray,
+    resolution: float,
+    *,
+    f_range: tuple[float, float, float] = defaults.F_RANGE,
+    progress: Progress | None = None,
+) -> BFactorReport:
+    """The f scan, model/chain correlations and per-residue correlations in one call."""
+    result = estimate_bfactors(dmap, model, q, resolution, f_range=f_range, progress=progress)
+    return BFactorReport(
+        result=result,
+        correlations=model_correlations(dmap, model, resolution),
+        residues=residue_correlations(dmap, model, resolution, result.b_iso),
+    )

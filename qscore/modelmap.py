@@ -507,3 +507,65 @@ def residue_box(
     if xyz.size == 0:
         raise ParameterError(f"Residue row {residue} has no atoms in the model.")
     return xyz.min(axis=0) - margin, xyz.max(axis=0) + margin
+
+
+@dataclass(frozen=True, eq=False)
+class ResidueSlices:
+    """2D slices of several maps through one residue, in the plane of its two main axes.
+
+    ``u``/``v`` are in-plane coordinates (Å) of the slice grid; ``values[name]`` is a (len(v),
+    len(u)) array per map; ``atoms`` holds the residue's atoms projected on the plane (``name``,
+    ``element``, ``u``, ``v``, ``depth``); ``centre`` and ``axes`` (rows: u, v, normal) place
+    the plane in space.
+    """
+
+    u: np.ndarray
+    v: np.ndarray
+    values: dict[str, np.ndarray]
+    atoms: pd.DataFrame
+    centre: np.ndarray
+    axes: np.ndarray
+
+
+def residue_slices(
+    maps: dict[str, DensityMap],
+    model: AtomModel,
+    residue: int,
+    *,
+    margin: float = 3.0,
+    step: float = 0.25,
+) -> ResidueSlices:
+    """Sample every map (trilinear) on the plane through a residue's centre and main axes.
+
+    The plane holds the residue's two largest principal axes, so a side chain lies in it; it
+    extends ``margin`` Å beyond the atoms' projection.
+    """
+    mask = np.asarray(model.residue_index) == int(residue)
+    if not mask.any():
+        raise ParameterError(f"Residue row {residue} has no atoms in the model.")
+    xyz = model.xyz[mask]
+    centre = xyz.mean(axis=0)
+    if len(xyz) >= 3:
+        _, _, vt = np.linalg.svd(xyz - centre)
+        axes = vt
+    else:
+        axes = np.eye(3)
+    axes = axes * np.where(np.linalg.det(axes) < 0, -1.0, 1.0)
+    local = (xyz - centre) @ axes.T
+    lo = local[:, :2].min(axis=0) - margin
+    hi = local[:, :2].max(axis=0) + margin
+    u = np.arange(lo[0], hi[0] + step / 2, step)
+    v = np.arange(lo[1], hi[1] + step / 2, step)
+    uu, vv = np.meshgrid(u, v)
+    points = centre + uu.reshape(-1, 1) * axes[0] + vv.reshape(-1, 1) * axes[1]
+    values = {name: sample(m, points).reshape(uu.shape) for name, m in maps.items()}
+    atoms = pd.DataFrame(
+        {
+            "name": np.asarray(model.name)[mask],
+            "element": np.asarray(model.element)[mask],
+            "u": local[:, 0],
+            "v": local[:, 1],
+            "depth": local[:, 2],
+        }
+    )
+    return ResidueSlices(u=u, v=v, values=values, atoms=atoms, centre=centre, axes=axes)
