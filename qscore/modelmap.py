@@ -159,9 +159,9 @@ def molmap(
         size = np.ceil((xyz.max(axis=0) + pad - origin) / h).astype(np.int64) + 1
     norm = (2.0 * math.pi) ** -1.5 / sigma**3
     weight = np.asarray(model.atomic_number, dtype=np.float64)[index] * norm
-    grid = np.zeros((int(size[2]), int(size[1]), int(size[0])), dtype=np.float64)
+    grid = np.zeros((int(size[2]), int(size[1]), int(size[0])), dtype=np.float32)
     _splat(grid, np.asarray(origin, dtype=np.float64), voxel, xyz, weight, sigma, cutoff * sigma)
-    return DensityMap(grid.astype(np.float32), origin, voxel, source=f"molmap {d:g} Å")
+    return DensityMap(grid, origin, voxel, source=f"molmap {d:g} Å")
 
 
 def _electron_f0(element: str) -> float:
