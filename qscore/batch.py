@@ -458,12 +458,11 @@ def _reusable(previous: dict[str, Any] | None, entry: Entry, mode: str, retry_fa
 
 @dataclass
 class Tally:
-    """Counts of a batch run; ``reused`` entries were finished by an earlier run."""
+    """Counts of a batch run (entries finished by an earlier run included)."""
 
     total: int
     ok: int = 0
     failed: int = 0
-    reused: int = 0
 
     @property
     def done(self) -> int:
@@ -592,7 +591,6 @@ def run_batch(
         if _reusable(row, entry, mode, retry_failed):
             rows[entry.id] = row
             tally.count(row["status"])
-            tally.reused += 1
         else:
             todo.append(entry)
     if progress:
