@@ -48,7 +48,7 @@ _TURNS = [
     [(-60.0, -30.0), (-90.0, 0.0)],
 ]
 _LOOP_TRIALS = 160
-_CLASH_CA = 5.2
+_CLASH_CA = 5.5
 _PAIR_CA = 5.0
 
 
@@ -148,6 +148,12 @@ def _residue_atoms(prev, phi_i, psi_prev, omega_prev, psi_i):
     return (n, ca, c, o, cb)
 
 
+def _reoriented_o(residue, psi: float):
+    """The residue's N, CA, C, O, CB with O placed again for a new psi."""
+    n, ca, c, _, cb = residue
+    return (n, ca, c, place(n, ca, c, ic.C_O, ic.ANG_CA_C_O, psi + 180.0), cb)
+
+
 def _first_residue(psi0: float):
     """The first residue in a fixed frame: N at the origin, CA along x."""
     n = (0.0, 0.0, 0.0)
@@ -214,6 +220,7 @@ class _Fold:
                 self.phi[i] = -65.0
         self.has_cb = np.array([aa != "G" for aa in seq])
         self.paired: set[tuple[int, int]] = set()
+        self.clash_free = -np.inf
         self._hairpins: set[int] = set()
 
     def _blocks(self, runs) -> list[tuple[int, int]]:
@@ -283,6 +290,12 @@ class _Fold:
                     c += (np.linalg.norm(ca[a] - ca[b]) - 4.5) ** 2
             d = np.linalg.norm(ca[:, None] - ca[None, :], axis=2)
             c += 10.0 * float(np.sum(np.clip(limit - d[ii, jj], 0.0, None) ** 2))
+            heavy = bb[:, :4].reshape(-1, 3)
+            close = cKDTree(heavy).query_pairs(3.0, output_type="ndarray")
+            if len(close):
+                far = np.abs(close[:, 0] // 4 - close[:, 1] // 4) >= 2
+                gaps = np.linalg.norm(heavy[close[far, 0]] - heavy[close[far, 1]], axis=1)
+                c += 10.0 * float(np.sum((3.0 - gaps) ** 2))
             return c
 
         starts = []
@@ -306,6 +319,26 @@ class _Fold:
         self.phi, self.psi = build(best.x)
         self.paired.update(pairs)
 
+    def _proline_cd(self, old: np.ndarray, new: np.ndarray, start: int):
+        """Approximate CD of each proline (it sits on N, cis to the previous CA)."""
+        both = np.concatenate([old, new])
+        pts, res = [], []
+        for i in range(max(start, 1), start + len(new)):
+            if self.seq[i] == "P":
+                prev, cur = both[i - 1], both[i]
+                pts.append(place(prev[1], prev[2], cur[0], 1.47, 125.0, 0.0))
+                res.append(i)
+        for i in self._prolines_before(start):
+            prev, cur = both[i - 1], both[i]
+            pts.append(place(prev[1], prev[2], cur[0], 1.47, 125.0, 0.0))
+            res.append(i)
+        if not pts:
+            return [], []
+        return [np.array(pts)], [np.array(res)]
+
+    def _prolines_before(self, start: int) -> list[int]:
+        return [i for i in range(1, start) if self.seq[i] == "P"]
+
     def cost(self, old: np.ndarray, new: np.ndarray, start: int) -> float:
         """Clash + compactness cost of the new residues (from ``start``) against the old ones."""
         n_old, n_new = len(old), len(new)
@@ -317,8 +350,9 @@ class _Fold:
         keep_n = np.tile([True] * 4 + [False], n_new) | np.repeat(
             self.has_cb[start : start + n_new], 5
         )
-        allx = np.concatenate([oa[keep_o], na[keep_n]])
-        allr = np.concatenate([ires_o[keep_o], ires_n[keep_n]])
+        cd_xyz, cd_res = self._proline_cd(old, new, start)
+        allx = np.concatenate([oa[keep_o], na[keep_n], *cd_xyz])
+        allr = np.concatenate([ires_o[keep_o], ires_n[keep_n], *cd_res])
         tree = cKDTree(allx)
         pairs_close = tree.query_pairs(2.9, output_type="ndarray")
         cost = 0.0
@@ -341,8 +375,9 @@ class _Fold:
         viol = np.clip(limit - d, 0.0, None)
         viol[(idx_all >= idx_new) | (idx_new - idx_all < 4)] = 0.0
         cost += 50.0 * float(np.sum(viol**2))
-        cost += float(np.linalg.norm(ca_new.mean(axis=0) - old[:, 1].mean(axis=0)))
-        return cost
+        compact = float(np.linalg.norm(ca_new.mean(axis=0) - old[:, 1].mean(axis=0)))
+        self.clash_free = compact + 1e-9 if cost == 0.0 else -np.inf
+        return cost + compact
 
     def run(self, ss: str) -> np.ndarray:
         """Choose every loop and return (n, 5, 3) coordinates of N, CA, C, O, CB."""
@@ -354,20 +389,24 @@ class _Fold:
             if len(atoms) < start:
                 atoms += _extend(atoms, self.phi, self.psi, self.omega, len(atoms), start)
             new_stop = loops[m + 1][0] if m + 1 < len(loops) else n
-            old = np.array(atoms[:start])
-            best, best_cost = None, np.inf
-            for _ in range(_LOOP_TRIALS):
+            best, best_cost, best_free = None, np.inf, -np.inf
+            for trial in range(4 * _LOOP_TRIALS):
+                if trial >= _LOOP_TRIALS and best_free > 0:
+                    break
                 phi, psi = self.phi.copy(), self.psi.copy()
+                psi[start - 1] += self.rng.normal(0.0, 20.0)
                 for j, (p, s) in enumerate(_loop_sample(self.rng, seq, start, stop, False)):
                     if seq[start + j] != "P":
                         phi[start + j] = p
                     psi[start + j] = s
-                new = _extend(atoms[:start], phi, psi, self.omega, start, new_stop)
-                cost = self.cost(old, np.array(new), start)
+                head = atoms[: start - 1] + [_reoriented_o(atoms[start - 1], psi[start - 1])]
+                new = _extend(head, phi, psi, self.omega, start, new_stop)
+                cost = self.cost(np.array(head[:-1]), np.array(head[-1:] + new), start - 1)
                 if cost < best_cost:
-                    best, best_cost = (phi, psi, new), cost
+                    best, best_cost, best_free = (phi, psi, new), cost, self.clash_free
             self.phi, self.psi, new = best
-            atoms = atoms[:start] + new
+            atoms = atoms[: start - 1] + [_reoriented_o(atoms[start - 1], self.psi[start - 1])]
+            atoms += new
         if len(atoms) < n:
             atoms += _extend(atoms, self.phi, self.psi, self.omega, len(atoms), n)
         return np.array(atoms)
@@ -399,9 +438,12 @@ def _side_chain(resname: str, pos: dict, chis: Sequence[float]) -> list[AtomSpec
 
 
 def _rotamer_options(resname: str, pos: dict) -> list[list[AtomSpec]]:
-    """Side chains for each common rotamer, then for each rotamer with chi1/chi2 nudged."""
+    """Side chains for each common rotamer, then for each rotamer with chi1/chi2 nudged
+    (proline keeps its two ring puckers, which close the ring)."""
     base = ic.ROTAMERS.get(resname, [()])
     options = [_side_chain(resname, pos, chis) for chis in base]
+    if resname == "PRO":
+        return options
     for delta in (15.0, -15.0, 30.0, -30.0):
         for chis in base:
             nudged = tuple(c + delta * (k < 2) for k, c in enumerate(chis))
@@ -426,52 +468,80 @@ class _SideChains:
             pos = {"N": bb[i, 0], "CA": bb[i, 1], "C": bb[i, 2], "CB": bb[i, 4]}
             self.options.append(_rotamer_options(resname, pos))
         self.choice: list[list[AtomSpec] | None] = [None] * self.n
+        self.widened: set[int] = set()
 
     def _context(self, i: int) -> tuple[np.ndarray, np.ndarray]:
-        """Atoms of everything but residue i, and whether each belongs to a sequence neighbour."""
-        pts, near = [], []
+        """Atoms of everything but residue i, with a class: 0 other residues, 1 backbone of a
+        sequence neighbour, 2 side chain of a sequence neighbour."""
+        pts, cls = [], []
         for j in range(self.n):
             if j == i:
                 continue
             keep = [0, 1, 2, 3] + ([4] if self.seq[j] != "G" else [])
-            block = [self.bb[j, keep]]
+            near = abs(j - i) == 1
+            pts.append(self.bb[j, keep])
+            cls.append(np.full(len(keep), 1 if near else 0))
             if self.choice[j]:
-                block.append(np.array([x for _, _, x in self.choice[j]]))
-            block = np.concatenate(block)
-            pts.append(block)
-            near.append(np.full(len(block), abs(j - i) == 1))
+                pts.append(np.array([x for _, _, x in self.choice[j]]))
+                cls.append(np.full(len(self.choice[j]), 2 if near else 0))
         pts.append(self.env.reshape(-1, 3))
-        near.append(np.zeros(len(pts[-1]), dtype=bool))
-        return np.concatenate(pts), np.concatenate(near)
+        cls.append(np.zeros(len(pts[-1]), dtype=int))
+        return np.concatenate(pts), np.concatenate(cls)
 
-    def _gap(self, i: int, side: list[AtomSpec], far: cKDTree, near: cKDTree | None) -> float:
-        """Smallest distance from the rotamer's atoms to other residues (neighbours get 0.4 Å slack)."""
+    def _gap(self, i: int, side: list[AtomSpec], trees: list[cKDTree | None]) -> float:
+        """Smallest distance from the rotamer's atoms to other atoms (0.4 Å slack for atoms of
+        the same or a neighbouring residue); Pro CD is bonded to N, so only other side chains
+        count for it."""
         if not side:
             return np.inf
-        pts = np.array([x for name, _, x in side if not (self.seq[i] == "P" and name == "CD")])
-        gap = float(far.query(pts)[0].min()) if far.n else np.inf
-        own = [self.bb[i, 3]] + ([self.bb[i, 0], self.bb[i, 2]] if len(pts) > 1 else [])
-        tips = pts[1:] if len(pts) > 1 else pts
-        if self.seq[i] != "P":
-            gap = min(gap, float(cKDTree(np.array(own)).query(tips)[0].min()) + 0.4)
-        if near is not None and near.n and len(pts):
-            gap = min(gap, float(near.query(pts)[0].min()) + 0.4)
+        far, near_bb, near_sc = trees
+        pts = np.array([x for _, _, x in side])
+        is_cd = np.array([self.seq[i] == "P" and name == "CD" for name, _, _ in side])
+
+        def nearest(tree: cKDTree | None, q: np.ndarray) -> float:
+            return float(tree.query(q)[0].min()) if tree is not None and len(q) else np.inf
+
+        gap = nearest(far, pts)
+        gap = min(gap, nearest(near_sc, pts) + 0.4, nearest(near_bb, pts[~is_cd]) + 0.4)
+        deep = np.array([name[1] in "DEZH" for name, _, _ in side]) & ~is_cd
+        gap = min(gap, nearest(cKDTree(self.bb[i, [3]]), pts[~deep & ~is_cd]) + 0.4)
+        gap = min(gap, nearest(cKDTree(self.bb[i, :4]), pts[deep]) + 0.4)
+        gap = min(gap, nearest(cKDTree(self.bb[i, 2:4]), pts[is_cd]) + 0.4)
         return gap
 
     def _pick(self, i: int) -> float:
-        pts, is_near = self._context(i)
-        far = cKDTree(pts[~is_near])
-        near = cKDTree(pts[is_near]) if is_near.any() else None
+        pts, cls = self._context(i)
+        trees = [cKDTree(pts[cls == k]) if (cls == k).any() else None for k in (0, 1, 2)]
         best, best_gap = None, -np.inf
         for side in self.options[i]:
-            gap = self._gap(i, side, far, near)
+            gap = self._gap(i, side, trees)
             if gap >= 3.1:
                 self.choice[i] = side
                 return gap
             if gap > best_gap:
                 best, best_gap = side, gap
+        if best_gap < 2.8 and i not in self.widened:
+            self.widened.add(i)
+            self.options[i] = self.options[i] + self._grid_options(i)
+            return self._pick(i)
         self.choice[i] = best
         return best_gap
+
+    def _grid_options(self, i: int) -> list[list[AtomSpec]]:
+        """Side chains on a 30° chi1 × chi2 grid (further chis from the first rotamer)."""
+        resname = ic.ONE_TO_THREE[self.seq[i]]
+        first = ic.ROTAMERS.get(resname, [()])[0]
+        if not first or resname == "PRO":
+            return []
+        pos = {"N": self.bb[i, 0], "CA": self.bb[i, 1], "C": self.bb[i, 2], "CB": self.bb[i, 4]}
+        grid = np.arange(-180.0, 180.0, 30.0)
+        chi2s = grid if len(first) > 1 else [None]
+        out = []
+        for c1 in grid:
+            for c2 in chi2s:
+                chis = (c1,) + ((c2,) + tuple(first[2:]) if c2 is not None else ())
+                out.append(_side_chain(resname, pos, chis))
+        return out
 
     def run(self, passes: int = 4) -> list[list[AtomSpec]]:
         gaps = np.array([self._pick(i) for i in range(self.n)])
