@@ -12,6 +12,7 @@ import streamlit as st
 
 from app_support.cache import Source, model_for, source_from_bytes, source_from_path
 from app_support.example import builtin
+from app_support.teaching import sidebar_example
 from qscore import defaults
 from qscore.errors import QscoreError
 
@@ -121,7 +122,7 @@ def sidebar() -> Inputs:
         label = "uploaded files"
     is_example = map_source is None
     suggested: float | None = None
-    example = builtin() if is_example else None
+    example = (sidebar_example() or builtin()) if is_example else None
     if is_example:
         if (map_upload is None) != (model_upload is None):
             st.sidebar.info("Upload both a map and a model; until then the example is shown.")

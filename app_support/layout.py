@@ -44,7 +44,7 @@ def header(result: Current | None) -> None:
         return
     q = result.scored.result.model_q
     resolution = f"{result.resolution:g} Å" if result.resolution else "resolution not given"
-    source = "📘 " if result.is_example else "📄 "
+    source = ":material/school: " if result.is_example else ":material/description: "
     st.caption(
         f"{source}**{result.label}** · {resolution} · sigma {result.sigma:g} · "
         f"{result.mode} · model Q **{q:.3f}**" + ("" if math.isfinite(q) else " (no atom scored)")

@@ -1,6 +1,6 @@
 """The dashboard's page registry: one entry per page, grouped into sections of the sidebar menu.
 
-To add a page, write ``pages/<name>.py`` (a thin script that reads ``state.current()``, calls the
+To add a page, write ``views/<name>.py`` (a thin script that reads ``state.current()``, calls the
 library and renders) and append a :class:`PageSpec` to :data:`PAGES`.
 """
 
@@ -21,12 +21,15 @@ class PageSpec:
 
 
 PAGES: list[PageSpec] = [
-    PageSpec("pages/overview.py", "Overview", ":material/dashboard:", "Results", default=True),
-    PageSpec("pages/residues.py", "Per-residue", ":material/show_chart:", "Results"),
-    PageSpec("pages/structure.py", "3D structure", ":material/view_in_ar:", "Results"),
-    PageSpec("pages/molecules.py", "Ligands & glycans", ":material/hub:", "Results"),
-    PageSpec("pages/table.py", "Table & downloads", ":material/table_view:", "Results"),
-    PageSpec("pages/archive.py", "Archive statistics", ":material/query_stats:", "Archive"),
+    PageSpec("views/overview.py", "Overview", ":material/dashboard:", "Results", default=True),
+    PageSpec("views/residues.py", "Per-residue", ":material/show_chart:", "Results"),
+    PageSpec("views/structure.py", "3D structure", ":material/view_in_ar:", "Results"),
+    PageSpec("views/molecules.py", "Ligands & glycans", ":material/hub:", "Results"),
+    PageSpec("views/table.py", "Table & downloads", ":material/table_view:", "Results"),
+    PageSpec("views/archive.py", "Archive statistics", ":material/query_stats:", "Archive"),
+    PageSpec("views/gallery.py", "Scenario gallery", ":material/photo_library:", "Learn"),
+    PageSpec("views/radial.py", "Radial profile", ":material/radar:", "Learn"),
+    PageSpec("views/learn.py", "Reading Q-scores", ":material/school:", "Learn"),
 ]
 
 

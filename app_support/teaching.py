@@ -172,7 +172,14 @@ def step(delta: int) -> None:
 
 
 def chosen_example() -> ExampleInfo | None:
-    """The scenario this session opened, for the sidebar to load instead of the built-in example.
+    """The scenario this session opened, or None when the built-in example is in use."""
+    key = chosen_key()
+    found = next((ex for ex in scenario_list() if ex.key == key), None) if key else None
+    return None if found is None else example_info(found)
+
+
+def sidebar_example() -> ExampleInfo | None:
+    """The example the sidebar should load instead of the built-in one (None: the built-in one).
 
     Called once per run by ``app_support.inputs.sidebar``; it also draws the teaching furniture
     every page shares: large fonts and, in workshop mode, the scenario bar on top of the page.
@@ -180,9 +187,7 @@ def chosen_example() -> ExampleInfo | None:
     apply_fonts()
     if workshop_on():
         workshop_bar()
-    key = chosen_key()
-    found = next((ex for ex in scenario_list() if ex.key == key), None) if key else None
-    return None if found is None else example_info(found)
+    return chosen_example()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -222,7 +227,7 @@ def workshop_bar() -> None:
         return
     at = _position([ex.key for ex in examples], chosen_key())
     with st.container(border=True, key="qs-teach-workshop-bar"):
-        back, middle, forward, close = st.columns([1.2, 6, 1.5, 0.5], vertical_alignment="center")
+        back, forward, where, close = st.columns([2, 2.6, 5, 1.2], vertical_alignment="center")
         back.button(
             "◀ Previous",
             key="qs.teach.previous",
@@ -240,19 +245,24 @@ def workshop_bar() -> None:
             type="primary",
             width="stretch",
         )
-        close.button("✕", key="qs.teach.end", on_click=_end_workshop, help="Leave workshop mode")
+        close.button(
+            "End",
+            key="qs.teach.end",
+            on_click=_end_workshop,
+            icon=":material/close:",
+            help="Leave workshop mode",
+            width="stretch",
+        )
         if at < 0:
-            middle.markdown(
-                f"**Workshop: {len(examples)} scenarios whose truth is known.** "
-                "Press *Start* to load the first one; every page then shows it."
-            )
+            where.markdown(f"**Workshop** · {len(examples)} scenarios whose truth is known")
+            st.markdown("Press **Start ▶** to load the first scenario; every page then shows it.")
             return
         example = examples[at]
-        middle.markdown(
-            f"#### {at + 1}/{len(examples)} · {example.title}\n"
-            f"Mirrors the paper's **{example.figure}** · reported resolution "
-            f"**{example.resolution:g} Å**"
+        where.markdown(
+            f"**Scenario {at + 1} of {len(examples)}** · the paper's {example.figure} · "
+            f"{example.resolution:g} Å"
         )
+        st.markdown(f"#### {example.title}")
         st.markdown(example.explanation)
 
 

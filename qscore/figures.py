@@ -37,7 +37,7 @@ KIND_COLOURS = {
     "nucleic": "#9467bd",
 }
 #: Most outliers labelled on one plot; beyond that only the lowest are named.
-MAX_LABELS = 25
+MAX_LABELS = 15
 VERDICT_WORDS = {
     "below": "below Q_low_95%",
     "typical": "as commonly observed",
@@ -94,10 +94,16 @@ def _band_lines(fig: go.Figure, resolution: float | None, sigma: float, **where)
         fig.add_hline(
             y=value,
             line={"color": PEAK if name == "Q_peak" else BAND, "dash": dash, "width": 1.5},
-            annotation_text=f"{name} {value:.2f}",
-            annotation_position="top right",
-            annotation_font={"size": 11, "color": BAND},
             **where,
+        )
+        fig.add_annotation(
+            x=1.0,
+            xref="paper",
+            xanchor="left",
+            y=value,
+            text=f" {name} {value:.2f}",
+            showarrow=False,
+            font={"size": 11, "color": PEAK if name == "Q_peak" else BAND},
         )
 
 
@@ -139,7 +145,6 @@ def residue_figure(
         name, colour = SERIES[subset]
         values = data[column].to_numpy(dtype=float)
         low = bands.q_low95 if bands else -math.inf
-        colours = np.where(values < low, RED, colour)
         expected = f"{bands.q_peak:.3f}" if bands else "n/a"
         custom = np.column_stack(
             [
@@ -150,6 +155,11 @@ def residue_figure(
                 np.where(values < low, "below Q_low_95%", ""),
             ]
         )
+        hover = (
+            "<b>%{customdata[1]} %{customdata[2]} %{customdata[3]}</b><br>"
+            f"{name} Q = %{{y:.3f}}<br>expected (Q_peak) = {expected}"
+            "<br><span style='color:#d62728'>%{customdata[4]}</span><extra></extra>"
+        )
         fig.add_trace(
             go.Scatter(
                 x=data["resseq"],
@@ -157,21 +167,35 @@ def residue_figure(
                 mode="lines+markers",
                 name=name,
                 line={"color": colour, "width": 1},
-                marker={"color": colours, "size": 6, "line": {"width": 0}},
+                marker={"color": colour, "size": 6},
                 customdata=custom,
-                hovertemplate=(
-                    "<b>%{customdata[1]} %{customdata[2]} %{customdata[3]}</b><br>"
-                    f"{name} Q = %{{y:.3f}}<br>expected (Q_peak) = {expected}"
-                    "<br><span style='color:#d62728'>%{customdata[4]}</span><extra></extra>"
-                ),
+                hovertemplate=hover,
             )
         )
+        below = values < low
+        if below.any():
+            fig.add_trace(
+                go.Scatter(
+                    x=data["resseq"][below],
+                    y=values[below],
+                    mode="markers",
+                    name="below Q_low_95%",
+                    legendgroup="below",
+                    showlegend=not any(t.legendgroup == "below" for t in fig.data),
+                    marker={"color": RED, "size": 8, "line": {"color": "white", "width": 1}},
+                    customdata=custom[below],
+                    hovertemplate=hover,
+                )
+            )
         for x, y, (_, _chain, number, resname, _flag) in zip(
             data["resseq"], values, custom, strict=True
         ):
             if y < low:
                 outliers.append((float(y), float(x), f"{resname} {number}"))
-    for y, x, text in sorted(outliers)[:MAX_LABELS]:
+    lowest: dict[float, tuple[float, str]] = {}
+    for y, x, text in sorted(outliers):
+        lowest.setdefault(x, (y, text))
+    for x, (y, text) in sorted(lowest.items(), key=lambda item: item[1][0])[:MAX_LABELS]:
         fig.add_annotation(
             x=x, y=y, text=text, showarrow=False, yshift=-11, font={"size": 10, "color": RED}
         )
@@ -181,7 +205,9 @@ def residue_figure(
     _band_lines(fig, resolution, sigma)
     return _layout(
         fig,
-        title=title,
+        title={"text": title, "x": 0.01, "xanchor": "left", "y": 0.97, "font": {"size": 15}},
+        legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1.02, "yanchor": "bottom"},
+        margin={"l": 60, "r": 120, "t": 70, "b": 50},
         xaxis_title="Residue number" if kind != "nucleic" else "Nucleotide number",
         yaxis_title="Q-score",
         yaxis_range=[min(-0.1, _lowest(residues)), 1.0],
@@ -250,7 +276,8 @@ def molecule_figure(
         yaxis_range=[min(-0.1, float(np.nanmin(molecules["q"])) - 0.05), 1.0],
         xaxis={"type": "category", "tickangle": -45},
         clickmode="event+select",
-        height=420,
+        margin={"l": 60, "r": 120, "t": 50, "b": 110},
+        height=440,
     )
 
 

@@ -7,13 +7,7 @@ import streamlit as st
 
 from app_support import state, teaching
 from qscore.expected import expected_q, verdict
-from qscore.figures_teaching import (
-    band_gauge_figure,
-    best_plane,
-    group_panel,
-    ligand_atoms,
-    slab_figure,
-)
+from qscore.figures_teaching import band_gauge_figure, ligand_atoms, pose_panels, slab_figure
 
 teaching.apply_fonts()
 size = teaching.font_size()
@@ -66,15 +60,18 @@ for number, example in enumerate(examples, start=1):
         q = scored.result.model_q
         bands = expected_q(example.resolution, example.sigma)
         judged = verdict(q, example.resolution, example.sigma) if math.isfinite(q) else None
-        a, b, c = numbers.columns(3)
+        a, b = numbers.columns(2)
         a.metric("Model Q", f"{q:.3f}")
         if bands is not None:
             b.metric(
-                "Q_peak",
+                f"Q_peak at {example.resolution:g} Å",
                 f"{bands.q_peak:.3f}",
-                help=f"95% band {bands.q_low95:.3f} – {bands.q_high95:.3f}",
+                help="The Q-score most often seen in the EMDB at this resolution.",
             )
-            c.metric("95% band", f"{bands.q_low95:.2f}–{bands.q_high95:.2f}")
+            numbers.caption(
+                f"95% of EMDB entries at {example.resolution:g} Å lie between "
+                f"Q_low_95% = {bands.q_low95:.3f} and Q_high_95% = {bands.q_high95:.3f}."
+            )
         numbers.plotly_chart(
             band_gauge_figure(q, bands, judged.code if judged else "", font_size=size),
             key=f"qs-gallery-gauge-{example.key}",
@@ -98,28 +95,22 @@ for number, example in enumerate(examples, start=1):
                 for name, path in example.variants.items()
             }
             chain = (example.expectation.get("higher") or {}).get("chain")
-            first = next(iter(poses.values()))
-            frame = best_plane(first.model.xyz[ligand_atoms(first.model, chain)])
-            panels, columns = [], st.columns(len(poses))
+            columns = st.columns(len(poses))
             for column, (name, pose) in zip(columns, poses.items(), strict=True):
-                atoms = ligand_atoms(pose.model, chain)
-                ligand_q = teaching.q_of(pose, atoms)
+                ligand_q = teaching.q_of(pose, ligand_atoms(pose.model, chain))
                 column.metric(f"Ligand Q, '{name}' pose", f"{ligand_q:.3f}")
-                panels.append(
-                    group_panel(
-                        pose.dmap,
-                        pose.model,
-                        atoms,
-                        title=f"'{name}' pose · ligand Q {ligand_q:.2f}",
-                        q=pose.result.q,
-                        frame=frame,
-                    )
-                )
             st.plotly_chart(
-                slab_figure(panels, height=420, font_size=size),
+                slab_figure(
+                    pose_panels(
+                        {n: (p.dmap, p.model, p.result.q) for n, p in poses.items()}, chain
+                    ),
+                    height=460,
+                    q_top=bands.q_peak if bands is not None else 1.0,
+                    font_size=size,
+                ),
                 key=f"qs-gallery-poses-{example.key}",
             )
             st.caption(
-                "The same map around both poses, seen face on; each atom is coloured by its "
-                "Q-score (red low, blue high)."
+                "The same map around both poses, seen face on. Each atom is coloured by its "
+                "Q-score, from red (0) through white to blue (Q_peak at this resolution)."
             )

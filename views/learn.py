@@ -35,24 +35,26 @@ what, curve, ladder, relative, more = st.tabs(
 )
 
 with what:
+    st.latex(
+        r"Q = \frac{\sum_i (u_i-\bar u)(v_i-\bar v)}"
+        r"{\sqrt{\sum_i (u_i-\bar u)^2}\,\sqrt{\sum_i (v_i-\bar v)^2}}"
+    )
+    st.latex(r"v_i = A\,e^{-r_i^2/2\sigma^2} + B")
     text, picture = st.columns([2, 3], gap="large")
     with text:
         st.markdown(
             "Around each atom the map is sampled at the centre and on shells out to 2 Å. The "
-            "atom's **Q-score** is the correlation between these values *u* and a Gaussian *v* "
-            "of width σ centred on the atom:"
-        )
-        st.latex(
-            r"Q = \frac{\sum_i (u_i-\bar u)(v_i-\bar v)}"
-            r"{\sqrt{\sum_i (u_i-\bar u)^2}\,\sqrt{\sum_i (v_i-\bar v)^2}},"
-            r"\qquad v_i = A\,e^{-r_i^2/2\sigma^2} + B"
+            "atom's **Q-score** is the correlation between these map values *u* and a Gaussian "
+            "*v* of width σ centred on the atom, at the same distances *r*."
         )
         st.markdown(
             "Q is 1 when the map around the atom is shaped exactly like the Gaussian, about 0 "
             "when it is flat or noisy, and negative when the density sits somewhere else. A and "
             "B do not change Q. The EMDB uses σ = 0.4 Å; model Q is the mean over all atoms."
         )
-        st.page_link("views/radial.py", label="Explore any atom's profile", icon="🔍")
+        st.page_link(
+            "views/radial.py", label="Explore any atom's profile", icon=":material/search:"
+        )
     atom = teaching.example_atom(result) if result is not None else None
     if atom is not None:
         samples = atom_samples(
@@ -72,17 +74,18 @@ with what:
         picture.info("Open a dataset to see a real atom's profile here.")
 
 with curve:
+    st.latex(r"Q_{mean} = -0.0016\,d^3 + 0.0434\,d^2 - 0.3956\,d + 1.3366 \quad (1)")
+    st.latex(
+        r"Q_{peak} = Q_{mean} + 0.024 \quad (2) \qquad Q_{low\,95\%} = Q_{mean} - 0.126"
+        r" \quad (3) \qquad Q_{high\,95\%} = Q_{mean} + 0.109 \quad (4)"
+    )
     text, picture = st.columns([2, 3], gap="large")
     with text:
         st.markdown(
             "In about 10 000 EMDB entries the model Q falls with the reported resolution *d* "
             "(σ = 0.4 Å). A third-degree polynomial gives the mean (eq. 1); offsets give the "
-            "most common value and the band that holds 95% of the entries (eq. 2–4):"
+            "most common value, Q_peak, and the band that holds 95% of the entries (eq. 2–4)."
         )
-        st.latex(r"Q_{mean} = -0.0016\,d^3 + 0.0434\,d^2 - 0.3956\,d + 1.3366 \quad (1)")
-        st.latex(r"Q_{peak} = Q_{mean} + 0.024 \quad (2)")
-        st.latex(r"Q_{low\,95\%} = Q_{mean} - 0.126 \quad (3)")
-        st.latex(r"Q_{high\,95\%} = Q_{mean} + 0.109 \quad (4)")
         default_d = result.resolution if result is not None and result.resolution else 3.0
         if "qs.keep.learn.resolution" not in st.session_state:
             st.session_state["qs.keep.learn.resolution"] = float(min(max(default_d, 1.0), 10.0))
@@ -123,31 +126,32 @@ with ladder:
     items = teaching.ladder_items()
     if items:
         st.plotly_chart(
-            slab_figure(ladder_panels(items), height=430, font_size=size), key="qs-learn-ladder"
+            slab_figure(ladder_panels(items), height=400, font_size=size), key="qs-learn-ladder"
         )
         st.caption(
-            "Largest map value in a 2.4 Å thick slab through the residue, from the map's mean "
-            "(white) to the highest value in each picture (dark blue)."
+            "Largest map value in a 1.6 Å thick slab through the residue, from the map's mean "
+            "(white) to the typical value at the residue's atoms (dark blue)."
         )
     else:
         st.info(teaching.scenario_problem() or "The ladder scenarios are not available.")
 
 with relative:
-    text, picture = st.columns([2, 3], gap="large")
     reference = (result.reference if result is not None else None) or default_reference()
+    st.latex(
+        r"Q_{relative\_all} = \frac{\#\mathrm{Entries}(Q\text{-score} < Q)}"
+        r"{\#\mathrm{Entries}_{total}} \times 100\% \quad (6)"
+    )
+    st.latex(
+        r"Q_{relative\_resolution} = \frac{\#\mathrm{Entries}(|\mathrm{res} - d| \le w,\;"
+        r"Q\text{-score} < Q)}{\#\mathrm{Entries}(|\mathrm{res} - d| \le w)}"
+        r" \times 100\% \quad (7)"
+    )
+    text, picture = st.columns([2, 3], gap="large")
     with text:
         st.markdown(
             "Q_relative ranks a Q-score among EMDB entries: among all of them (eq. 6), or among "
-            "those whose resolution lies within *w* of *d* (eq. 7)."
-        )
-        st.latex(
-            r"Q_{relative\_all} = \frac{\#\mathrm{Entries}(Q\text{-score} < Q)}"
-            r"{\#\mathrm{Entries}_{total}} \times 100\% \quad (6)"
-        )
-        st.latex(
-            r"Q_{relative\_resolution} = \frac{\#\mathrm{Entries}(|\mathrm{res} - d| \le w,\;"
-            r"Q\text{-score} < Q)}{\#\mathrm{Entries}(|\mathrm{res} - d| \le w)}"
-            r" \times 100\% \quad (7)"
+            "those whose resolution lies within *w* of *d* (eq. 7). Near 50% is typical; below "
+            "5% or above 95% asks for a closer look."
         )
         if "qs.keep.learn.q" not in st.session_state:
             start_q = model_q if math.isfinite(model_q) else 0.5

@@ -51,7 +51,8 @@ if context and context["q_peak"] is not None:
     cols[1].metric(
         "Q_peak",
         f"{context['q_peak']:.3f}",
-        delta=f"{model_q - context['q_peak']:+.3f}",
+        delta=f"{model_q - context['q_peak']:+.3f} vs model Q",
+        delta_color="off",
         help="The Q-score most commonly observed at this resolution (paper eq. 2).",
     )
     cols[2].metric("Q_low_95%", f"{context['q_low95']:.3f}", help="Paper eq. 3")
@@ -97,6 +98,7 @@ if context:
         st.caption(f"Reference table: {context['reference']}")
 
 if result.reference is not None:
+    st.subheader("This model among EMDB map–model pairs")
     figure = archive_figure(
         result.reference.data,
         sigma=result.sigma,
@@ -104,7 +106,6 @@ if result.reference is not None:
         resolution=result.resolution,
         label="This model",
     )
-    figure.update_layout(title="This model among EMDB map–model pairs")
     st.plotly_chart(figure, key="overview-archive", config=chart_config())
 
 st.subheader("Per chain and per molecule type")

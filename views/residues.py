@@ -53,7 +53,6 @@ figure = residue_figure(
     result.sigma,
     kind=kind,
     smoothing=SMOOTHING[smoothing],
-    selected=result.selected,
     title=f"Chain {chain}: {'phosphate, sugar and base' if kind == 'nucleic' else 'backbone and side chain'} Q per {'nucleotide' if kind == 'nucleic' else 'residue'}",
 )
 event = st.plotly_chart(

@@ -1,0 +1,95 @@
+"""Plotly figure builders: traces, bands, outlier marking and click payloads."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from qscore import figures
+from qscore.expected import expected_q
+
+
+def _residues() -> pd.DataFrame:
+    frame = pd.DataFrame(
+        {
+            "chain": ["A"] * 5,
+            "resseq": [1, 2, 3, 4, 5],
+            "icode": [""] * 5,
+            "resname": ["ALA", "GLY", "LYS", "SER", "TRP"],
+            "kind": ["protein"] * 5,
+            "atoms": [5, 4, 9, 6, 14],
+            "q": [0.5, 0.45, 0.05, 0.52, 0.6],
+            "q_backbone": [0.55, 0.45, 0.3, 0.55, 0.6],
+            "q_sidechain": [0.45, np.nan, -0.1, 0.5, 0.6],
+        }
+    )
+    for col in ("q_phosphate", "q_sugar", "q_base"):
+        frame[col] = np.nan
+    frame.index = [10, 11, 12, 13, 14]
+    return frame
+
+
+def test_residue_figure_marks_outliers_and_carries_rows():
+    fig = figures.residue_figure(_residues(), 3.0, 0.4)
+    names = [t.name for t in fig.data]
+    assert names[0] == "Backbone" and "Side chain" in names
+    below = [t for t in fig.data if t.name == "below Q_low_95%"]
+    assert below and all(np.all(np.asarray(t.y) < expected_q(3.0, 0.4).q_low95) for t in below)
+    rows = {int(c[0]) for t in fig.data for c in t.customdata}
+    assert rows == {10, 11, 12, 13, 14}
+    texts = [a.text for a in fig.layout.annotations]
+    assert any("LYS 3" in t for t in texts)
+    assert any("Q_peak" in t for t in texts)
+
+
+def test_residue_figure_smoothing_and_nucleic_series():
+    residues = _residues()
+    residues["q_backbone_avg3"] = 0.4
+    residues["q_sidechain_avg3"] = 0.3
+    fig = figures.residue_figure(residues, 3.0, 0.4, smoothing="avg3")
+    assert np.allclose(fig.data[0].y, 0.4)
+    assert figures.residue_series("nucleic") == ("phosphate", "sugar", "base")
+
+
+def test_no_bands_without_resolution_or_for_other_sigma():
+    for resolution, sigma in ((None, 0.4), (3.0, 0.5)):
+        fig = figures.residue_figure(_residues(), resolution, sigma)
+        assert not fig.layout.shapes
+        assert all(t.name != "below Q_low_95%" for t in fig.data)
+
+
+def test_annotate_residues_verdicts():
+    table = figures.annotate_residues(_residues(), 3.0, 0.4)
+    assert table.loc[12, "verdict"] == "below"
+    assert table.loc[10, "verdict"] == "typical"
+    assert table.loc[10, "deviation"] == pytest.approx(0.5 - expected_q(3.0, 0.4).q_peak)
+    assert figures.annotate_residues(_residues(), None, 0.4)["verdict"].eq("").all()
+
+
+def test_archive_figure_highlights_model():
+    reference = pd.DataFrame({"id": ["1", "2"], "resolution": [2.0, 4.0], "qscore": [0.6, 0.3]})
+    fig = figures.archive_figure(reference, model_q=0.4, resolution=3.0, label="Mine")
+    assert [t.name for t in fig.data][-1] == "Mine"
+    assert {"Q_peak", "Q_low_95%", "Q_high_95%"} <= {t.name for t in fig.data}
+
+
+def test_molecule_and_statistics_figures_build():
+    molecules = _residues().assign(kind=["ligand", "glycan", "glycan", "ion", "water"])
+    fig = figures.molecule_figure(molecules, 3.0, 0.4)
+    assert {t.name for t in fig.data} == {"ligand", "glycan", "ion", "water"}
+    folds = {3: pd.DataFrame({"fold": [0, 1], "r2": [0.7, 0.72]})}
+    assert len(figures.cross_validation_figure(folds).data) == 1
+    residual = figures.residual_figure(np.array([2.0, 3.0]), np.array([0.1, -0.1]))
+    assert len(residual.data) == 2
+    stats = pd.DataFrame(
+        {
+            "window": [0.1, 0.5],
+            "entries_min": [1, 5],
+            "entries_mean": [10.0, 50.0],
+            "entries_max": [20, 90],
+            "r_below_split": [-0.1, -0.3],
+            "r_from_split": [0.0, 0.01],
+        }
+    )
+    assert len(figures.window_figure(stats).data) == 5
