@@ -225,7 +225,7 @@ def sample_cloud_figure(
             mode="markers",
             name="sample points",
             marker={
-                "size": 3,
+                "size": 4,
                 "color": samples.radius,
                 "colorscale": "Viridis",
                 "cmin": 0.0,
@@ -251,13 +251,17 @@ def sample_cloud_figure(
             hovertemplate=f"{_atom_label(model, samples.index)}<extra></extra>",
         )
     )
-    axis = {"visible": False}
+    reach = max(float(samples.radius.max()), 1.0) + 1.2
+    axes = {
+        name: {"visible": False, "range": [centre[k] - reach, centre[k] + reach]}
+        for k, name in enumerate(("xaxis", "yaxis", "zaxis"))
+    }
     return _layout(
         fig,
         font_size,
         height=460,
         margin={"l": 0, "r": 0, "t": 30, "b": 0},
-        scene={"xaxis": axis, "yaxis": axis, "zaxis": axis, "aspectmode": "data"},
+        scene={**axes, "aspectmode": "cube", "camera": {"eye": {"x": 1.1, "y": 1.1, "z": 0.7}}},
     )
 
 
@@ -309,7 +313,7 @@ def bands_figure(
                 y=data["qscore"],
                 mode="markers",
                 name=f"EMDB entries ({len(data):,})",
-                marker={"color": "rgba(90, 100, 120, 0.16)", "size": 4},
+                marker={"color": "rgba(90, 100, 120, 0.09)", "size": 4},
                 hoverinfo="skip",
             )
         )
@@ -336,15 +340,23 @@ def bands_figure(
             go.Scatter(
                 x=[resolution] * 3,
                 y=values,
-                mode="markers+text",
-                text=[f"{v:.2f}" for v in values],
-                textposition="middle right",
-                textfont={"size": font_size + 2},
-                marker={"color": [BAND, PEAK, BAND], "size": 12},
+                mode="markers",
+                marker={"color": [BAND, PEAK, BAND], "size": 11},
                 showlegend=False,
                 hoverinfo="skip",
             )
         )
+        for value, colour in zip(values, (BAND, PEAK, BAND), strict=True):
+            fig.add_annotation(
+                x=resolution,
+                y=value,
+                text=f"<b>{value:.2f}</b>",
+                showarrow=False,
+                xanchor="left",
+                xshift=10,
+                font={"size": font_size + 2, "color": colour},
+                bgcolor="rgba(255,255,255,0.85)",
+            )
     if point is not None and all(math.isfinite(v) for v in point):
         fig.add_trace(
             go.Scatter(
@@ -352,7 +364,12 @@ def bands_figure(
                 y=[point[1]],
                 mode="markers",
                 name=point_name,
-                marker={"color": FIT, "size": 16, "symbol": "star"},
+                marker={
+                    "color": FIT,
+                    "size": 22,
+                    "symbol": "star",
+                    "line": {"color": "white", "width": 1.5},
+                },
             )
         )
     fig.update_xaxes(title_text="reported resolution d (Å)", range=[0.8, 10.2])
@@ -537,6 +554,19 @@ def best_plane(xyz: np.ndarray) -> Frame:
     return Frame(centre, vt[0], vt[1], vt[2])
 
 
+def slab_bounds(uv: np.ndarray, margin: float = 2.5, aspect: float = 0.8) -> tuple[np.ndarray, ...]:
+    """Picture corners (u, v) around projected atoms plus a margin, the shorter side widened to
+    at least ``aspect`` times the longer so that the surroundings stay in view."""
+    lo = uv.min(axis=0) - margin
+    hi = uv.max(axis=0) + margin
+    span = hi - lo
+    short = int(np.argmin(span))
+    grow = max(aspect * span.max() - span[short], 0.0) / 2
+    lo[short] -= grow
+    hi[short] += grow
+    return lo, hi
+
+
 def density_slab(
     dmap: DensityMap,
     xyz: np.ndarray,
@@ -548,17 +578,18 @@ def density_slab(
     frame: Frame | None = None,
     margin: float = 2.5,
     step: float = 0.15,
-    depth: float = 1.2,
+    depth: float = 0.8,
     layers: int = 9,
+    bounds: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> SlabPanel:
     """The map around ``xyz`` seen face on: the largest value over a slab ``±depth`` Å thick
-    around the plane, scaled to 0 (map mean) … 1 (largest value in the picture)."""
+    around the plane, scaled from 0 (the map's mean) to 1 (the median value at the atoms, and
+    above), so that atoms as well resolved as the typical atom of the group look solid."""
     pts = np.asarray(xyz, float).reshape(-1, 3)
     frame = frame or best_plane(pts)
     rel = pts - frame.centre
     atom_uv = np.column_stack([rel @ frame.u, rel @ frame.v])
-    lo = atom_uv.min(axis=0) - margin
-    hi = atom_uv.max(axis=0) + margin
+    lo, hi = slab_bounds(atom_uv, margin) if bounds is None else bounds
     us = np.arange(lo[0], hi[0] + step / 2, step)
     vs = np.arange(lo[1], hi[1] + step / 2, step)
     ts = np.linspace(-depth, depth, layers)
@@ -570,7 +601,7 @@ def density_slab(
     )
     values = sample(dmap, grid.reshape(-1, 3)).reshape(len(ts), len(vs), len(us)).max(axis=0)
     floor = float(np.mean(dmap.values))
-    top = float(values.max())
+    top = float(np.median(sample(dmap, pts)))
     image = np.clip((values - floor) / (top - floor), 0.0, 1.0) if top > floor else values * 0
     d = np.linalg.norm(pts[:, None, :] - pts[None, :, :], axis=2)
     i, j = np.nonzero(np.triu((d > 0.1) & (d <= BOND_CUTOFF), k=1))
@@ -588,10 +619,15 @@ def density_slab(
 
 
 def slab_figure(
-    panels: Sequence[SlabPanel], *, height: int = 380, font_size: int = 14
+    panels: Sequence[SlabPanel],
+    *,
+    height: int = 380,
+    q_top: float = 1.0,
+    font_size: int = 14,
 ) -> go.Figure:
     """Density pictures side by side with the atoms and bonds drawn on them; atoms are coloured
-    by their Q-score when the panel has one, else by element."""
+    by their Q-score when the panel has one (red 0 → white → blue ``q_top``, e.g. Q_peak),
+    else by element."""
     fig = make_subplots(
         rows=1,
         cols=len(panels),
@@ -628,7 +664,7 @@ def slab_figure(
             row=1,
             col=col,
         )
-        fig.add_trace(_atom_markers(panel, coloured_by_q, show_scale=col == 1), row=1, col=col)
+        fig.add_trace(_atom_markers(panel, coloured_by_q, col == 1, q_top), row=1, col=col)
         fig.update_xaxes(visible=False, row=1, col=col)
         fig.update_yaxes(visible=False, scaleanchor=f"x{col if col > 1 else ''}", row=1, col=col)
     fig.update_annotations(font={"size": font_size + 1})
@@ -647,15 +683,17 @@ def slab_figure(
     )
 
 
-def _atom_markers(panel: SlabPanel, coloured_by_q: bool, show_scale: bool) -> go.Scatter:
+def _atom_markers(
+    panel: SlabPanel, coloured_by_q: bool, show_scale: bool, q_top: float
+) -> go.Scatter:
     if coloured_by_q and panel.atom_q is not None:
         marker = {
             "size": 13,
             "color": panel.atom_q,
             "colorscale": Q_SCALE,
             "cmin": 0.0,
-            "cmax": 1.0,
-            "line": {"color": "#222222", "width": 1.5},
+            "cmax": q_top,
+            "line": {"color": "#ffffff", "width": 2},
             "showscale": show_scale,
             "colorbar": {"title": {"text": "atom Q"}, "len": 0.8, "x": -0.06},
         }
@@ -664,7 +702,7 @@ def _atom_markers(panel: SlabPanel, coloured_by_q: bool, show_scale: bool) -> go
         marker = {
             "size": 11,
             "color": [element_colour(e) for e in panel.atom_elements],
-            "line": {"color": "#222222", "width": 1.5},
+            "line": {"color": "#ffffff", "width": 2},
         }
         text = [str(n) for n in panel.atom_names]
     return go.Scatter(
@@ -733,6 +771,7 @@ def group_panel(
     title: str,
     q: np.ndarray | None = None,
     frame: Frame | None = None,
+    bounds: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> SlabPanel:
     """The density around a group of atoms of ``model`` (atoms coloured by ``q`` if given)."""
     return density_slab(
@@ -743,7 +782,28 @@ def group_panel(
         elements=[str(e) for e in model.element[atoms]],
         atom_q=None if q is None else q[atoms],
         frame=frame,
+        bounds=bounds,
     )
+
+
+def pose_panels(
+    poses: dict[str, tuple[DensityMap, AtomModel, np.ndarray]], chain: str | None = None
+) -> list[SlabPanel]:
+    """Alternative poses of a ligand in the same map, seen from the same side over the same
+    area, atoms coloured by Q; titles carry the ligand's mean Q."""
+    first_map, first_model, _ = next(iter(poses.values()))
+    frame = best_plane(first_model.xyz[ligand_atoms(first_model, chain)])
+    projected = []
+    for _, model, _ in poses.values():
+        rel = model.xyz[ligand_atoms(model, chain)] - frame.centre
+        projected.append(np.column_stack([rel @ frame.u, rel @ frame.v]))
+    bounds = slab_bounds(np.concatenate(projected))
+    panels = []
+    for name, (dmap, model, q) in poses.items():
+        atoms = ligand_atoms(model, chain)
+        title = f"'{name}' pose · ligand Q {float(np.nanmean(q[atoms])):.2f}"
+        panels.append(group_panel(dmap, model, atoms, title=title, q=q, frame=frame, bounds=bounds))
+    return panels
 
 
 def ladder_panels(
