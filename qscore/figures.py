@@ -351,7 +351,7 @@ def archive_figure(
         _curve_traces(fig, sigma, lo, hi)
     if model_q is not None and resolution is not None and math.isfinite(model_q):
         fig.add_trace(
-            go.Scatter(
+            go.Scattergl(
                 x=[resolution],
                 y=[model_q],
                 mode="markers+text",
