@@ -55,7 +55,14 @@ def run_page(cur: Current) -> AppTest:
 def test_page_shows_scan_slices_tables_and_downloads(small_scored):
     at = run_page(current(small_scored, 4.0, "small-4"))
     labels = [m.label for m in at.metric]
-    assert labels[:4] == ["Best f", "CC-mean, B from Q", "CC-mean, B = 0", "CC-mean, deposited B"]
+    assert labels == [
+        "Best f",
+        "CC-mean, B from Q",
+        "CC-mean, B = 0",
+        "CC-mean, deposited B",
+        "Molmap CC",
+        "Molmap CC-mean",
+    ]
     assert len(at.dataframe) == 2
     assert not at.warning
     assert at.selectbox[0].value is not None

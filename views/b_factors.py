@@ -42,7 +42,7 @@ except QscoreError as exc:
     st.stop()
 bf = rep.result
 
-c1, c2, c3, c4, c5 = st.columns(5)
+c1, c2, c3, c4, c5, c6 = st.columns(6)
 c1.metric("Best f", f"{bf.best_f:g}")
 c2.metric("CC-mean, B from Q", f"{bf.cc_mean_best:.4f}")
 c3.metric("CC-mean, B = 0", f"{bf.cc_mean_b0:.4f}", delta=f"{bf.cc_mean_b0 - bf.cc_mean_best:+.4f}")
@@ -51,9 +51,8 @@ c4.metric(
     f"{bf.cc_mean_deposited:.4f}",
     delta=f"{bf.cc_mean_deposited - bf.cc_mean_best:+.4f}",
 )
-c5.metric(
-    "Molmap CC / CC-mean", f"{rep.correlations['cc']:.3f} / {rep.correlations['cc_mean']:.3f}"
-)
+c5.metric("Molmap CC", f"{rep.correlations['cc']:.4f}")
+c6.metric("Molmap CC-mean", f"{rep.correlations['cc_mean']:.4f}")
 st.plotly_chart(f_scan_figure(bf.scan, bf.best_f), config=chart_config(), key="bf-scan")
 for note in bf.notes:
     st.caption(f"Note: {note}")
@@ -61,7 +60,9 @@ for note in bf.notes:
 st.subheader("Model maps beside the map")
 residues = rep.residues
 worst = worst_residues(residues)
-default = result.selected if result.selected is not None else int(worst.index[0])
+polymer = model.residues["kind"].isin(["protein", "nucleic"]).to_numpy()
+candidates = worst_residues(residues[polymer]) if polymer.any() else worst
+default = result.selected if result.selected is not None else int(candidates.index[0])
 rows = list(range(len(residues)))
 row = st.selectbox(
     "Residue",
