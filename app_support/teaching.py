@@ -17,7 +17,7 @@ import streamlit as st
 
 from app_support.example import ExampleInfo
 from qscore.errors import QscoreError
-from qscore.figures_teaching import residue_atoms
+from qscore.figures_teaching import residue_atoms, showcase_residue
 from qscore.pipeline import Scored, load_and_score
 
 logger = logging.getLogger(__name__)
@@ -227,7 +227,7 @@ def workshop_bar() -> None:
         return
     at = _position([ex.key for ex in examples], chosen_key())
     with st.container(border=True, key="qs-teach-workshop-bar"):
-        back, forward, where, close = st.columns([2, 2.6, 5, 1.2], vertical_alignment="center")
+        back, forward, where, close = st.columns([2, 2.6, 4.4, 1.8], vertical_alignment="center")
         back.button(
             "◀ Previous",
             key="qs.teach.previous",
@@ -308,9 +308,11 @@ def atom_picker(result) -> int:
     seen = (result.key, result.selected)
     if st.session_state.get(_PICK_SEEN) != seen:
         st.session_state[_PICK_SEEN] = seen
-        start = result.selected if result.selected in set(rows.tolist()) else None
-        if start is not None or st.session_state.get(PICK_RESIDUE) not in set(rows.tolist()):
-            _point_picker_at(model, int(rows[0] if start is None else start))
+        if result.selected in set(rows.tolist()):
+            _point_picker_at(model, int(result.selected))
+        elif st.session_state.get(PICK_RESIDUE) not in set(rows.tolist()):
+            best = showcase_residue(model, result.scored.result.q)
+            _point_picker_at(model, best if best in set(rows.tolist()) else int(rows[0]))
     chains = list(dict.fromkeys(residues["chain"].to_numpy()[rows].tolist()))
     if st.session_state.get(PICK_CHAIN) not in chains:
         st.session_state[PICK_CHAIN] = chains[0]

@@ -259,7 +259,7 @@ def sample_cloud_figure(
     return _layout(
         fig,
         font_size,
-        height=460,
+        height=520,
         margin={"l": 0, "r": 0, "t": 30, "b": 0},
         scene={**axes, "aspectmode": "cube", "camera": {"eye": {"x": 1.1, "y": 1.1, "z": 0.7}}},
     )
@@ -412,10 +412,7 @@ def band_gauge_figure(
         go.Scatter(
             x=[q],
             y=[0],
-            mode="markers+text",
-            text=[f"{q:.3f}"],
-            textposition="bottom center",
-            textfont={"size": font_size + 2},
+            mode="markers",
             marker={
                 "color": VERDICT_COLOURS.get(verdict_code, BAND),
                 "size": 20,
@@ -425,8 +422,16 @@ def band_gauge_figure(
             showlegend=False,
         )
     )
+    fig.add_annotation(
+        x=q,
+        y=-0.62,
+        text=f"<b>{q:.3f}</b>",
+        showarrow=False,
+        yanchor="top",
+        font={"size": font_size + 2, "color": VERDICT_COLOURS.get(verdict_code, BAND)},
+    )
     fig.update_xaxes(range=[0, 1], dtick=0.2, title_text="Q (band: 95% of EMDB entries)")
-    fig.update_yaxes(visible=False, range=[-1.4, 1.2])
+    fig.update_yaxes(visible=False, range=[-1.5, 1.2])
     return _layout(fig, font_size, height=170, margin={"l": 20, "r": 20, "t": 10, "b": 45})
 
 
@@ -672,7 +677,7 @@ def slab_figure(
         fig,
         font_size,
         height=height,
-        margin={"l": 10, "r": 10, "t": 60, "b": 10},
+        margin={"l": 10, "r": 40, "t": 60, "b": 10},
         showlegend=False,
         coloraxis={
             "colorscale": DENSITY_SCALE,
@@ -695,7 +700,7 @@ def _atom_markers(
             "cmax": q_top,
             "line": {"color": "#ffffff", "width": 2},
             "showscale": show_scale,
-            "colorbar": {"title": {"text": "atom Q"}, "len": 0.8, "x": -0.06},
+            "colorbar": {"title": {"text": "atom Q"}, "len": 0.8, "x": 1.1},
         }
         text = [f"{n}: Q {q:.2f}" for n, q in zip(panel.atom_names, panel.atom_q, strict=True)]
     else:
