@@ -119,14 +119,14 @@ with curve:
 with ladder:
     st.markdown(
         "The same correctly built residue in maps at four resolutions, seen face on (as in the "
-        "paper's Fig. 1 b–i). At 1.5 Å each atom is a separate blob; at 2.5 Å the ring is still "
-        "a ring; at 3.5 Å the side chain is one smooth lobe; at 6 Å it has merged with its "
-        "neighbours. Q follows what the eye sees."
+        "paper's Fig. 1 b–i). At 1.5 Å the ring has a hole and the backbone atoms stand out; at "
+        "2.5 Å the ring is still a ring; at 3.5 Å the side chain is one smooth lobe; at 6 Å it "
+        "has merged with its neighbours. Q follows what the eye sees."
     )
     items = teaching.ladder_items()
     if items:
         st.plotly_chart(
-            slab_figure(ladder_panels(items), height=400, font_size=size), key="qs-learn-ladder"
+            slab_figure(ladder_panels(items), height=340, font_size=size), key="qs-learn-ladder"
         )
         st.caption(
             "Largest map value in a 1.6 Å thick slab through the residue, from the map's mean "
