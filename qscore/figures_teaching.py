@@ -303,7 +303,8 @@ def bands_figure(
 ) -> go.Figure:
     """Q_peak and the 95% band against resolution (eq. 1–4), the archive behind them, the
     values at ``resolution`` marked and labelled, and optionally one model as a star at
-    ``point`` = (resolution, Q)."""
+    ``point`` = (resolution, Q). Every trace is WebGL so that drawing order is trace order and
+    the archive cloud cannot cover the curves or the star."""
     fig = go.Figure()
     if reference is not None:
         data = reference.data
@@ -324,7 +325,7 @@ def bands_figure(
         ("q_low95", "Q_low_95%", "dot", BAND),
     ):
         fig.add_trace(
-            go.Scatter(
+            go.Scattergl(
                 x=curves["resolution"],
                 y=curves[column],
                 mode="lines",
@@ -337,7 +338,7 @@ def bands_figure(
     if expected is not None:
         values = [expected.q_high95, expected.q_peak, expected.q_low95]
         fig.add_trace(
-            go.Scatter(
+            go.Scattergl(
                 x=[resolution] * 3,
                 y=values,
                 mode="markers",
@@ -359,7 +360,7 @@ def bands_figure(
             )
     if point is not None and all(math.isfinite(v) for v in point):
         fig.add_trace(
-            go.Scatter(
+            go.Scattergl(
                 x=[point[0]],
                 y=[point[1]],
                 mode="markers",
