@@ -711,9 +711,14 @@ def crop_map(dmap: DensityMap, lo_xyz: np.ndarray, hi_xyz: np.ndarray) -> Densit
 
     The origin moves by whole voxels, so samples inside the new box equal the full map's.
     """
-    corners = np.stack([_as_points(lo_xyz)[0], _as_points(hi_xyz)[0]])
-    n = np.array(dmap.shape_xyz, dtype=np.float64)
-    start, stop = _index_box(dmap.origin, dmap.voxel_size, n, corners, 0.0, "box")
+    lo = (_as_points(lo_xyz)[0] - dmap.origin) / dmap.voxel_size
+    hi = (_as_points(hi_xyz)[0] - dmap.origin) / dmap.voxel_size
+    n = np.array(dmap.shape_xyz, dtype=np.int64)
+    if np.any(hi < 0) or np.any(lo > n - 1) or np.any(hi < lo):
+        corners = np.stack([_as_points(lo_xyz)[0], _as_points(hi_xyz)[0]])
+        raise NoOverlapError(_no_overlap_message(dmap.origin, dmap.voxel_size, n, corners, "box"))
+    start = np.clip(np.floor(lo), 0, n - 1).astype(np.int64)
+    stop = np.clip(np.ceil(hi), 0, n - 1).astype(np.int64) + 1
     (x0, y0, z0), (x1, y1, z1) = start, stop
     values = dmap.values[z0:z1, y0:y1, x0:x1]
     origin = dmap.origin + start * dmap.voxel_size

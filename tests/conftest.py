@@ -41,4 +41,6 @@ def emd30342_pair(emd30342: Path):
     from qscore.maps import read_map
     from qscore.models import read_model
 
-    return read_map(emd30342 / "emd_30342_chainA_zone.mrc"), read_model(emd30342 / "7cec_chainA.cif")
+    return read_map(emd30342 / "emd_30342_chainA_zone.mrc"), read_model(
+        emd30342 / "7cec_chainA.cif"
+    )

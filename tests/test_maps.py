@@ -622,3 +622,14 @@ def test_crop_of_a_large_map_reads_only_the_box(tmp_path):
     assert peak < 10 * 2**20
     assert dmap.shape_xyz == (7, 7, 7) and dmap.values[3, 3, 3] == 7.5
     np.testing.assert_array_equal(dmap.origin, [499.0, 498.0, 497.0])
+
+
+def test_crop_map_box_larger_than_the_map_keeps_the_whole_map():
+    dmap = DensityMap(
+        np.arange(1000, dtype=np.float32).reshape(10, 10, 10), np.zeros(3), np.ones(3)
+    )
+    whole = crop_map(dmap, np.array([-5.0, -5.0, -5.0]), np.array([50.0, 50.0, 50.0]))
+    np.testing.assert_array_equal(whole.values, dmap.values)
+    np.testing.assert_array_equal(whole.origin, dmap.origin)
+    with pytest.raises(NoOverlapError):
+        crop_map(dmap, np.array([20.0, 20.0, 20.0]), np.array([30.0, 30.0, 30.0]))

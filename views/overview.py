@@ -9,6 +9,7 @@ import streamlit as st
 from app_support import state
 from app_support.example import builtin
 from app_support.layout import chart_config, require_result
+from app_support.teaching import chosen_example
 from qscore.context import score_context
 from qscore.figures import archive_figure
 
@@ -21,7 +22,7 @@ model_q = scored.result.model_q
 
 st.title("Q-scores in context")
 if result.is_example:
-    example = builtin()
+    example = chosen_example() or builtin()
     if example is not None:
         with st.container(border=True):
             st.markdown(f"**{example.title}.** {example.explanation}")

@@ -59,7 +59,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("qscore: interrupted", file=sys.stderr)
         return 130
     except OSError as exc:
-        print(f"qscore {args.command}: {exc.strerror or exc}: {exc.filename or ''}", file=sys.stderr)
+        print(
+            f"qscore {args.command}: {exc.strerror or exc}: {exc.filename or ''}", file=sys.stderr
+        )
         return 2
 
 
