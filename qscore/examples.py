@@ -11,13 +11,14 @@ Each scenario mirrors a figure of the paper and records the known truth in ``exp
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import os
 import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -264,129 +265,112 @@ def _materialise(key: str, make: Callable[[Path], None]) -> Path:
 
 
 # ---------------------------------------------------------------------------------------------
-# Scenario generators: each writes model.cif (+ variants) and map.mrc into a folder.
+# Scenarios: each is data (how its files are made, the story, the known truth); one generator
+# writes model.cif (+ variants) and map.mrc into a folder.
+
+#: (chain, residue numbers, B multiplier, side chains only): parts made mobile in the truth.
+_Weakened = tuple[str, list[int], float, bool]
 
 
-def _gen_well_fitted(resolution: float) -> Callable[[Path], None]:
-    def make(folder: Path) -> None:
-        st = scenario_model()
-        b = calibrated_b_factors(st, resolution)
-        truth = _with_b(st, b)
-        dmap = simulate_map(truth, resolution, noise=NOISE, seed=1, source="ladder")
-        _write_pair(folder, truth, dmap, resolution)
+@dataclass(frozen=True)
+class _Scenario:
+    """How one example's files are generated and what is told about them.
 
-    return make
+    The truth is ``base()`` with calibrated B-factors at ``map_resolution`` (``resolution``
+    unless given), B multiplied in ``weaken``; the map is simulated from the truth. The written
+    model is the truth, with ``shift`` = (chain, residues, Å) moved away from the model, and
+    ``variants`` are further models made from the truth. Files record ``resolution``.
+    """
 
-
-_MISFIT = _residues_of(_SCENARIO_PARTS, 9)[3:13]
-
-
-def _gen_misfit(folder: Path) -> None:
-    st = scenario_model()
-    truth = _with_b(st, calibrated_b_factors(st, 3.0))
-    dmap = simulate_map(truth, 3.0, noise=NOISE, seed=2, source="misfit")
-    shift = 3.0 * _helix_normal(truth, "A", _MISFIT)
-    _write_pair(folder, _shift_residues(truth, "A", _MISFIT, shift), dmap, 3.0)
-
-
-def _gen_oversharpened(folder: Path) -> None:
-    st = scenario_model()
-    truth = _with_b(st, calibrated_b_factors(st, 3.0))
-    dmap = simulate_map(truth, 3.0, noise=0.05, sharpen_b=-60.0, seed=3, source="oversharpened")
-    _write_pair(folder, truth, dmap, 3.0)
-
-
-def _gen_resolution(true_d: float, reported: float, seed: int) -> Callable[[Path], None]:
-    def make(folder: Path) -> None:
-        st = scenario_model()
-        truth = _with_b(st, calibrated_b_factors(st, true_d))
-        dmap = simulate_map(truth, true_d, noise=NOISE, seed=seed, source="resolution")
-        _write_pair(folder, truth, dmap, reported)
-
-    return make
+    key: str
+    title: str
+    explanation: str
+    figure: str
+    resolution: float
+    seed: int
+    source: str
+    expectation: dict[str, Any]
+    map_resolution: float | None = None
+    base: Callable[[], gemmi.Structure] = scenario_model
+    noise: float = NOISE
+    sharpen_b: float = 0.0
+    weaken: tuple[_Weakened, ...] = ()
+    shift: tuple[str, list[int], float] | None = None
+    name: str | None = None
+    variants: dict[str, Callable[[gemmi.Structure], gemmi.Structure]] = field(default_factory=dict)
 
 
-_FLEX_LOOP = _residues_of(_SCENARIO_PARTS, 8)
-_FLEX_SIDECHAIN = _residues_of(_SCENARIO_PARTS, 11)[9]  # an ARG in the third helix
-
-
-def _gen_flexible(folder: Path) -> None:
-    st = scenario_model()
-    b = calibrated_b_factors(st, 3.0)
-    b[_mask(st, "A", _FLEX_LOOP)] *= 5.0
-    b[_mask(st, "A", [_FLEX_SIDECHAIN], sidechain=True)] *= 6.0
+def _generate(scenario: _Scenario, folder: Path) -> None:
+    d = scenario.map_resolution or scenario.resolution
+    st = scenario.base()
+    b = calibrated_b_factors(st, d)
+    for chain, resseq, factor, sidechain in scenario.weaken:
+        b[_mask(st, chain, resseq, sidechain=sidechain)] *= factor
     truth = _with_b(st, b)
-    dmap = simulate_map(truth, 3.0, noise=NOISE, seed=4, source="flexible")
-    _write_pair(folder, truth, dmap, 3.0)
+    dmap = simulate_map(
+        truth,
+        d,
+        noise=scenario.noise,
+        sharpen_b=scenario.sharpen_b,
+        seed=scenario.seed,
+        source=scenario.source,
+    )
+    model = truth
+    if scenario.shift is not None:
+        chain, resseq, distance = scenario.shift
+        shift = distance * _helix_normal(truth, chain, resseq)
+        model = _shift_residues(truth, chain, resseq, shift)
+    if scenario.name is not None:
+        model.name = scenario.name
+    variants = {name: make(truth) for name, make in scenario.variants.items()}
+    _write_pair(folder, model, dmap, scenario.resolution, variants)
 
 
-def _gen_ligand(folder: Path) -> None:
-    st = add_ligand(scenario_model(), seed=3)
-    truth = _with_b(st, calibrated_b_factors(st, 2.5))
-    dmap = simulate_map(truth, 2.5, noise=NOISE, seed=5, source="ligand")
+def _example(scenario: _Scenario) -> Example:
+    """The scenario's :class:`Example`, generating its files on first use."""
+    folder = _materialise(scenario.key, partial(_generate, scenario))
+    return Example(
+        key=scenario.key,
+        title=scenario.title,
+        explanation=scenario.explanation,
+        figure=scenario.figure,
+        resolution=scenario.resolution,
+        map_path=folder / "map.mrc",
+        model_path=folder / "model.cif",
+        expectation=copy.deepcopy(scenario.expectation),
+        variants={name: folder / f"model_{name}.cif" for name in scenario.variants},
+    )
+
+
+def _group(label: str, chain: str, resseq: list[int], atoms: str = "residue") -> dict[str, Any]:
+    """One entry of an expectation's ``below_low95`` list."""
+    return {"label": label, "chain": chain, "resseq": resseq, "atoms": atoms}
+
+
+def _flipped_ligand(truth: gemmi.Structure) -> gemmi.Structure:
+    """Copy of ``truth`` with the ligand turned 180° about its long axis."""
     flipped = truth.clone()
     lig = flipped[0]["L"][0]
     moved = flip_ligand([(a.name, a.element.name, np.array(a.pos.tolist())) for a in lig])
     for atom, (_, _, xyz) in zip(lig, moved, strict=True):
         atom.pos = gemmi.Position(*xyz)
-    _write_pair(folder, truth, dmap, 2.5, {"correct": truth, "flipped": flipped})
+    return flipped
 
 
+_LADDER = (1.5, 2.5, 3.5, 6.0)
+_MISFIT = _residues_of(_SCENARIO_PARTS, 9)[3:13]
+_FLEX_LOOP = _residues_of(_SCENARIO_PARTS, 8)
+_FLEX_SIDECHAIN = _residues_of(_SCENARIO_PARTS, 11)[9]  # an ARG in the third helix
+_GLYCAN_ASN = _residues_of(_SCENARIO_PARTS, 4)[0]  # the ASN of the first hairpin turn
 _POOR_SUGAR = 4
-
-
-def _glycan_asn() -> int:
-    return _residues_of(_SCENARIO_PARTS, 4)[0]  # the ASN of the first hairpin turn
-
-
-def _gen_glycan(folder: Path) -> None:
-    st = add_glycan(scenario_model(), ("A", _glycan_asn()))
-    b = calibrated_b_factors(st, 3.0)
-    b[_mask(st, "G", [_POOR_SUGAR])] *= 6.0
-    truth = _with_b(st, b)
-    dmap = simulate_map(truth, 3.0, noise=NOISE, seed=6, source="glycan")
-    _write_pair(folder, truth, dmap, 3.0)
-
-
 _POOR_NUCLEOTIDES = [5, 6, 7, 8]
-
-
-def _gen_nucleic(folder: Path) -> None:
-    st = add_nucleic(scenario_model(), "GGCAUCGCUAGC", seed=5)
-    b = calibrated_b_factors(st, 3.0)
-    b[_mask(st, "N", _POOR_NUCLEOTIDES)] *= 5.0
-    truth = _with_b(st, b)
-    dmap = simulate_map(truth, 3.0, noise=NOISE, seed=7, source="nucleic")
-    _write_pair(folder, truth, dmap, 3.0)
-
-
 _BUILTIN_LOOP = _residues_of(_SCENARIO_PARTS + _BUILTIN_EXTRA, 19)
 _BUILTIN_SHIFTED = _residues_of(_SCENARIO_PARTS + _BUILTIN_EXTRA, 13)[6:8]
 
 
-def _gen_builtin(folder: Path) -> None:
-    st = _builtin_model()
-    b = calibrated_b_factors(st, 3.0)
-    b[_mask(st, "A", _BUILTIN_LOOP)] *= 5.0
-    truth = _with_b(st, b)
-    dmap = simulate_map(truth, 3.0, noise=NOISE, seed=8, source="built-in example")
-    shift = 2.5 * _helix_normal(truth, "A", _BUILTIN_SHIFTED)
-    model = _shift_residues(truth, "A", _BUILTIN_SHIFTED, shift)
-    model.name = "qscore-example"
-    _write_pair(folder, model, dmap, 3.0)
-
-
-# ---------------------------------------------------------------------------------------------
-# Catalogue
-
-_LADDER = (1.5, 2.5, 3.5, 6.0)
-
-
-def _ladder_example(d: float) -> Example:
-    key = f"ladder-{d:g}"
-    folder = _materialise(key, _gen_well_fitted(d))
-    return Example(
-        key=key,
+def _ladder(d: float) -> _Scenario:
+    return _Scenario(
+        key=f"ladder-{d:g}",
         title=f"Well-fitted model at {d:g} Å",
         explanation=(
             f"The same correctly built model in a map at {d:g} Å. Nothing is wrong here: the "
@@ -398,282 +382,233 @@ def _ladder_example(d: float) -> Example:
         ),
         figure="Fig. 1",
         resolution=d,
-        map_path=folder / "map.mrc",
-        model_path=folder / "model.cif",
+        seed=1,
+        source="ladder",
         expectation={"model": "near_peak"},
     )
 
 
-def _misfit_example() -> Example:
-    folder = _materialise("misfit-segment", _gen_misfit)
-    return Example(
-        key="misfit-segment",
-        title="A helix segment built out of its density",
-        explanation=(
-            f"Ten residues of the second helix (A{_MISFIT[0]}–A{_MISFIT[-1]}) were moved 3 Å "
-            "sideways, as happens when a segment is built into the wrong density or left "
-            "behind during fitting. Their per-residue Q-scores drop below Q_low_95 while the "
-            "rest of the model stays within the 95% bands, so the per-residue plot points "
-            "straight at the problem. Refitting the segment would bring it back into the bands."
-        ),
-        figure="Fig. 2(b, d)",
+def _misreported(map_resolution: float, seed: int, explanation: str) -> _Scenario:
+    """A correct model in a map made at ``map_resolution`` but reported at 3 Å."""
+    worse = map_resolution > 3.0
+    return _Scenario(
+        key="resolution-overstated" if worse else "resolution-understated",
+        title=f"Reported 3 Å, but the map is really about {map_resolution:g} Å",
+        explanation=explanation,
+        figure="Fig. 2(e)",
         resolution=3.0,
-        map_path=folder / "map.mrc",
-        model_path=folder / "model.cif",
-        expectation={
-            "model": "within",
-            "below_low95": [
-                {"label": "shifted segment", "chain": "A", "resseq": _MISFIT, "atoms": "residue"}
-            ],
-            "rest_within": True,
-        },
+        map_resolution=map_resolution,
+        seed=seed,
+        source="resolution",
+        expectation={"model": "below_low95" if worse else "above_high95"},
     )
 
 
-def _oversharpened_example() -> Example:
-    folder = _materialise("oversharpened", _gen_oversharpened)
-    return Example(
-        key="oversharpened",
-        title="A sharpened, almost noise-free map and the model it was made from",
-        explanation=(
-            "The map at 3 Å was sharpened (B = −60 Å²) and carries very little noise, and the "
-            "model is exactly the one that produced it, as if refined into the sharpened map. "
-            "Atoms then look sharper than real 3 Å maps allow and the model's Q lands above "
-            "Q_high_95. In real data sharpening also amplifies noise, and strong "
-            "oversharpening lowers Q instead; a Q above the band is a reason to look at how "
-            "the map was sharpened and whether the model was refined into that same map."
-        ),
-        figure="Fig. 2(c)",
-        resolution=3.0,
-        map_path=folder / "map.mrc",
-        model_path=folder / "model.cif",
-        expectation={"model": "above_high95"},
-    )
-
-
-def _resolution_examples() -> list[Example]:
-    worse = _materialise("resolution-overstated", _gen_resolution(5.0, 3.0, 11))
-    better = _materialise("resolution-understated", _gen_resolution(2.0, 3.0, 12))
-    common = {"figure": "Fig. 2(e)", "resolution": 3.0}
-    return [
-        Example(
-            key="resolution-overstated",
-            title="Reported 3 Å, but the map is really about 5 Å",
+_SCENARIOS: dict[str, _Scenario] = {
+    s.key: s
+    for s in (
+        *(_ladder(d) for d in _LADDER),
+        _Scenario(
+            key="misfit-segment",
+            title="A helix segment built out of its density",
             explanation=(
-                "The map was made at 5 Å but is reported at 3 Å. A correct model cannot "
-                "score better than the map allows, so its Q falls below Q_low_95 for 3 Å. "
-                "When a good model scores low everywhere, check the reported resolution "
-                "(for example the FSC curve and the local resolution) before blaming the model."
+                f"Ten residues of the second helix (A{_MISFIT[0]}–A{_MISFIT[-1]}) were moved 3 Å "
+                "sideways, as happens when a segment is built into the wrong density or left "
+                "behind during fitting. Their per-residue Q-scores drop below Q_low_95 while the "
+                "rest of the model stays within the 95% bands, so the per-residue plot points "
+                "straight at the problem. Refitting the segment would bring it back into the "
+                "bands."
             ),
-            map_path=worse / "map.mrc",
-            model_path=worse / "model.cif",
-            expectation={"model": "below_low95"},
-            **common,
+            figure="Fig. 2(b, d)",
+            resolution=3.0,
+            seed=2,
+            source="misfit",
+            shift=("A", _MISFIT, 3.0),
+            expectation={
+                "model": "within",
+                "below_low95": [_group("shifted segment", "A", _MISFIT)],
+                "rest_within": True,
+            },
         ),
-        Example(
-            key="resolution-understated",
-            title="Reported 3 Å, but the map is really about 2 Å",
+        _Scenario(
+            key="oversharpened",
+            title="A sharpened, almost noise-free map and the model it was made from",
             explanation=(
-                "The map was made at 2 Å but is reported at 3 Å, so the model's Q lies above "
-                "Q_high_95 for the reported resolution: atoms are better resolved than 3 Å "
-                "allows. In the EMDB this usually means the stated resolution is too "
-                "cautious, or that parts of the map are better than the global value."
+                "The map at 3 Å was sharpened (B = −60 Å²) and carries very little noise, and "
+                "the model is exactly the one that produced it, as if refined into the sharpened "
+                "map. Atoms then look sharper than real 3 Å maps allow and the model's Q lands "
+                "above Q_high_95. In real data sharpening also amplifies noise, and strong "
+                "oversharpening lowers Q instead; a Q above the band is a reason to look at how "
+                "the map was sharpened and whether the model was refined into that same map."
             ),
-            map_path=better / "map.mrc",
-            model_path=better / "model.cif",
+            figure="Fig. 2(c)",
+            resolution=3.0,
+            seed=3,
+            source="oversharpened",
+            noise=0.05,
+            sharpen_b=-60.0,
             expectation={"model": "above_high95"},
-            **common,
         ),
-    ]
-
-
-def _flexible_example() -> Example:
-    folder = _materialise("flexible-loop", _gen_flexible)
-    return Example(
-        key="flexible-loop",
-        title="A flexible loop and a disordered side chain",
-        explanation=(
-            f"The model is right everywhere, but the loop A{_FLEX_LOOP[0]}–A{_FLEX_LOOP[-1]} "
-            f"moves (B five times higher) and the side chain of A{_FLEX_SIDECHAIN} is "
-            "disordered. Their density is weak and smeared, so their Q-scores fall below "
-            "Q_low_95 although the coordinates are correct. Low Q means 'not resolved here': "
-            "it can come from flexibility or heterogeneity, not only from a wrong model."
+        _misreported(
+            5.0,
+            11,
+            "The map was made at 5 Å but is reported at 3 Å. A correct model cannot "
+            "score better than the map allows, so its Q falls below Q_low_95 for 3 Å. "
+            "When a good model scores low everywhere, check the reported resolution "
+            "(for example the FSC curve and the local resolution) before blaming the model.",
         ),
-        figure="Fig. 3(a–e)",
-        resolution=3.0,
-        map_path=folder / "map.mrc",
-        model_path=folder / "model.cif",
-        expectation={
-            "model": "within",
-            "below_low95": [
-                {"label": "flexible loop", "chain": "A", "resseq": _FLEX_LOOP, "atoms": "residue"},
-                {
-                    "label": "disordered side chain",
-                    "chain": "A",
-                    "resseq": [_FLEX_SIDECHAIN],
-                    "atoms": "sidechain",
-                },
-            ],
-        },
+        _misreported(
+            2.0,
+            12,
+            "The map was made at 2 Å but is reported at 3 Å, so the model's Q lies above "
+            "Q_high_95 for the reported resolution: atoms are better resolved than 3 Å "
+            "allows. In the EMDB this usually means the stated resolution is too "
+            "cautious, or that parts of the map are better than the global value.",
+        ),
+        _Scenario(
+            key="flexible-loop",
+            title="A flexible loop and a disordered side chain",
+            explanation=(
+                f"The model is right everywhere, but the loop A{_FLEX_LOOP[0]}–A{_FLEX_LOOP[-1]} "
+                f"moves (B five times higher) and the side chain of A{_FLEX_SIDECHAIN} is "
+                "disordered. Their density is weak and smeared, so their Q-scores fall below "
+                "Q_low_95 although the coordinates are correct. Low Q means 'not resolved here': "
+                "it can come from flexibility or heterogeneity, not only from a wrong model."
+            ),
+            figure="Fig. 3(a–e)",
+            resolution=3.0,
+            seed=4,
+            source="flexible",
+            weaken=(("A", _FLEX_LOOP, 5.0, False), ("A", [_FLEX_SIDECHAIN], 6.0, True)),
+            expectation={
+                "model": "within",
+                "below_low95": [
+                    _group("flexible loop", "A", _FLEX_LOOP),
+                    _group("disordered side chain", "A", [_FLEX_SIDECHAIN], "sidechain"),
+                ],
+            },
+        ),
+        _Scenario(
+            key="ligand-pose",
+            title="Which ligand pose does the map support?",
+            explanation=(
+                "One map at 2.5 Å, two models that differ only in the ligand LIG: in 'flipped' "
+                "it is turned 180° about its long axis, so the rings still sit in the density but "
+                "the substituents point the wrong way. The correct pose scores near Q_peak; the "
+                "flipped one scores clearly lower. Comparing Q-scores of alternative poses in the "
+                "same map is a simple, quantitative way to choose between them."
+            ),
+            figure="Fig. 4(e–j)",
+            resolution=2.5,
+            seed=5,
+            source="ligand",
+            base=lambda: add_ligand(scenario_model(), seed=3),
+            variants={"correct": lambda truth: truth, "flipped": _flipped_ligand},
+            expectation={
+                "model": "near_peak",
+                "higher": {"chain": "L", "better": "correct", "worse": "flipped"},
+            },
+        ),
+        _Scenario(
+            key="glycan",
+            title="An N-glycan with one poorly resolved saccharide",
+            explanation=(
+                f"Five saccharides (NAG-NAG-BMA with two MAN branches) hang on ASN "
+                f"A{_GLYCAN_ASN}. One terminal mannose (G{_POOR_SUGAR}) is mobile, so its "
+                "density is weak and its Q falls below Q_low_95 and below the other saccharides, "
+                "which are resolved. Per-saccharide Q-scores show which parts of a glycan the "
+                "map really supports."
+            ),
+            figure="Fig. 4(a–d)",
+            resolution=3.0,
+            seed=6,
+            source="glycan",
+            base=lambda: add_glycan(scenario_model(), ("A", _GLYCAN_ASN)),
+            weaken=(("G", [_POOR_SUGAR], 6.0, False),),
+            expectation={
+                "model": "within",
+                "below_low95": [_group("mobile mannose", "G", [_POOR_SUGAR])],
+                "lowest_in_chain": {"chain": "G", "resseq": _POOR_SUGAR},
+            },
+        ),
+        _Scenario(
+            key="nucleic-acid",
+            title="An RNA strand with a poorly resolved stretch",
+            explanation=(
+                "A 12-nucleotide A-form RNA strand binds the protein. Nucleotides "
+                f"N{_POOR_NUCLEOTIDES[0]}–N{_POOR_NUCLEOTIDES[-1]} are conformationally "
+                "heterogeneous: their phosphate, sugar and base Q-scores fall below Q_low_95, "
+                "while the rest of the strand is resolved as expected at 3 Å. Per-nucleotide "
+                "Q-scores locate such regions the same way per-residue Q-scores do for proteins."
+            ),
+            figure="Fig. 3(f, g)",
+            resolution=3.0,
+            seed=7,
+            source="nucleic",
+            base=lambda: add_nucleic(scenario_model(), "GGCAUCGCUAGC", seed=5),
+            weaken=(("N", _POOR_NUCLEOTIDES, 5.0, False),),
+            expectation={
+                "model": "within",
+                "below_low95": [_group("heterogeneous stretch", "N", _POOR_NUCLEOTIDES)],
+            },
+        ),
     )
-
-
-def _ligand_example() -> Example:
-    folder = _materialise("ligand-pose", _gen_ligand)
-    return Example(
-        key="ligand-pose",
-        title="Which ligand pose does the map support?",
-        explanation=(
-            "One map at 2.5 Å, two models that differ only in the ligand LIG: in 'flipped' it "
-            "is turned 180° about its long axis, so the rings still sit in the density but the "
-            "substituents point the wrong way. The correct pose scores near Q_peak; the "
-            "flipped one scores clearly lower. Comparing Q-scores of alternative poses in the "
-            "same map is a simple, quantitative way to choose between them."
-        ),
-        figure="Fig. 4(e–j)",
-        resolution=2.5,
-        map_path=folder / "map.mrc",
-        model_path=folder / "model.cif",
-        expectation={
-            "model": "near_peak",
-            "higher": {"chain": "L", "better": "correct", "worse": "flipped"},
-        },
-        variants={
-            "correct": folder / "model_correct.cif",
-            "flipped": folder / "model_flipped.cif",
-        },
-    )
-
-
-def _glycan_example() -> Example:
-    folder = _materialise("glycan", _gen_glycan)
-    return Example(
-        key="glycan",
-        title="An N-glycan with one poorly resolved saccharide",
-        explanation=(
-            f"Five saccharides (NAG-NAG-BMA with two MAN branches) hang on ASN "
-            f"A{_glycan_asn()}. One terminal mannose (G{_POOR_SUGAR}) is mobile, so its density "
-            "is weak and its Q falls below Q_low_95 and below the other saccharides, which "
-            "are resolved. Per-saccharide Q-scores show which parts of a glycan the map "
-            "really supports."
-        ),
-        figure="Fig. 4(a–d)",
-        resolution=3.0,
-        map_path=folder / "map.mrc",
-        model_path=folder / "model.cif",
-        expectation={
-            "model": "within",
-            "below_low95": [
-                {
-                    "label": "mobile mannose",
-                    "chain": "G",
-                    "resseq": [_POOR_SUGAR],
-                    "atoms": "residue",
-                }
-            ],
-            "lowest_in_chain": {"chain": "G", "resseq": _POOR_SUGAR},
-        },
-    )
-
-
-def _nucleic_example() -> Example:
-    folder = _materialise("nucleic-acid", _gen_nucleic)
-    first, last = _POOR_NUCLEOTIDES[0], _POOR_NUCLEOTIDES[-1]
-    return Example(
-        key="nucleic-acid",
-        title="An RNA strand with a poorly resolved stretch",
-        explanation=(
-            f"A 12-nucleotide A-form RNA strand binds the protein. Nucleotides N{first}–N{last} "
-            "are conformationally heterogeneous: their phosphate, sugar and base Q-scores "
-            "fall below Q_low_95, while the rest of the strand is resolved as expected at "
-            "3 Å. Per-nucleotide Q-scores locate such regions the same way per-residue "
-            "Q-scores do for proteins."
-        ),
-        figure="Fig. 3(f, g)",
-        resolution=3.0,
-        map_path=folder / "map.mrc",
-        model_path=folder / "model.cif",
-        expectation={
-            "model": "within",
-            "below_low95": [
-                {
-                    "label": "heterogeneous stretch",
-                    "chain": "N",
-                    "resseq": _POOR_NUCLEOTIDES,
-                    "atoms": "residue",
-                }
-            ],
-        },
-    )
-
-
-_BUILDERS: dict[str, Callable[[], Example | list[Example]]] = {
-    **{f"ladder-{d:g}": (lambda d=d: _ladder_example(d)) for d in _LADDER},
-    "misfit-segment": _misfit_example,
-    "oversharpened": _oversharpened_example,
-    "resolution-overstated": lambda: _resolution_examples()[0],
-    "resolution-understated": lambda: _resolution_examples()[1],
-    "flexible-loop": _flexible_example,
-    "ligand-pose": _ligand_example,
-    "glycan": _glycan_example,
-    "nucleic-acid": _nucleic_example,
 }
+
+_BUILTIN = _Scenario(
+    key="builtin",
+    title="Built-in example: protein, RNA, ligand, glycan, waters and ions at 3 Å",
+    explanation=(
+        "A synthetic 177-residue protein with helices, a three-stranded sheet and loops, a "
+        "bound ligand, a 12-nucleotide RNA strand, an N-glycan, waters and two ions, in a "
+        "simulated 3 Å map with realistic B-factors and noise. Most of it scores near "
+        f"Q_peak for 3 Å. Two things stand out: the loop A{_BUILTIN_LOOP[0]}–"
+        f"A{_BUILTIN_LOOP[-1]} is flexible (weak density, low Q), and residues "
+        f"A{_BUILTIN_SHIFTED[0]}–A{_BUILTIN_SHIFTED[-1]} were built 2.5 Å out of their "
+        "density. Both show up as low per-residue Q-scores."
+    ),
+    figure="Fig. 1–4",
+    resolution=3.0,
+    seed=8,
+    source="built-in example",
+    base=_builtin_model,
+    weaken=(("A", _BUILTIN_LOOP, 5.0, False),),
+    shift=("A", _BUILTIN_SHIFTED, 2.5),
+    name="qscore-example",
+    expectation={
+        "model": "near_peak",
+        "below_low95": [
+            _group("flexible loop", "A", _BUILTIN_LOOP),
+            _group("residues out of density", "A", _BUILTIN_SHIFTED),
+        ],
+    },
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# Catalogue
 
 
 def scenario_keys() -> list[str]:
     """Keys of the teaching scenarios, in workshop order."""
-    return list(_BUILDERS)
+    return list(_SCENARIOS)
 
 
 def get_example(key: str) -> Example:
     """One scenario (or ``builtin``) by key, generating its files on first use."""
     if key == "builtin":
         return builtin_example()
-    if key not in _BUILDERS:
-        known = ", ".join(["builtin", *_BUILDERS])
+    if key not in _SCENARIOS:
+        known = ", ".join(["builtin", *_SCENARIOS])
         raise KeyError(f"Unknown example {key!r}; known examples: {known}.")
-    return _BUILDERS[key]()
+    return _example(_SCENARIOS[key])
 
 
 def scenarios() -> list[Example]:
     """All teaching scenarios, ordered for a workshop (generated on first use)."""
-    return [get_example(key) for key in _BUILDERS]
+    return [get_example(key) for key in _SCENARIOS]
 
 
 def builtin_example() -> Example:
     """The example a first-time visitor sees: a varied model in a simulated 3 Å map."""
-    folder = _materialise("builtin", _gen_builtin)
-    return Example(
-        key="builtin",
-        title="Built-in example: protein, RNA, ligand, glycan, waters and ions at 3 Å",
-        explanation=(
-            "A synthetic 177-residue protein with helices, a three-stranded sheet and loops, a "
-            "bound ligand, a 12-nucleotide RNA strand, an N-glycan, waters and two ions, in a "
-            "simulated 3 Å map with realistic B-factors and noise. Most of it scores near "
-            f"Q_peak for 3 Å. Two things stand out: the loop A{_BUILTIN_LOOP[0]}–"
-            f"A{_BUILTIN_LOOP[-1]} is flexible (weak density, low Q), and residues "
-            f"A{_BUILTIN_SHIFTED[0]}–A{_BUILTIN_SHIFTED[-1]} were built 2.5 Å out of their "
-            "density. Both show up as low per-residue Q-scores."
-        ),
-        figure="Fig. 1–4",
-        resolution=3.0,
-        map_path=folder / "map.mrc",
-        model_path=folder / "model.cif",
-        expectation={
-            "model": "near_peak",
-            "below_low95": [
-                {
-                    "label": "flexible loop",
-                    "chain": "A",
-                    "resseq": _BUILTIN_LOOP,
-                    "atoms": "residue",
-                },
-                {
-                    "label": "residues out of density",
-                    "chain": "A",
-                    "resseq": _BUILTIN_SHIFTED,
-                    "atoms": "residue",
-                },
-            ],
-        },
-    )
+    return _example(_BUILTIN)
