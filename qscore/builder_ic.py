@@ -61,9 +61,44 @@ def _ic(name, element, a, b, c, bond, angle, chi=0, offset=0.0) -> IC:
     return IC(name, element, a, b, c, bond, angle, chi, offset)
 
 
+def _chain(*atoms: tuple[str, str, float, float]) -> list[IC]:
+    """Side-chain atoms (name, element, bond, angle) placed one after another from CB: each is
+    bonded to the one before, with the next chi angle as its torsion (CG: chi 1, …)."""
+    path = ["N", "CA", "CB"]
+    out = []
+    for chi, (name, element, bond, angle) in enumerate(atoms, start=1):
+        out.append(_ic(name, element, *path[-3:], bond, angle, chi))
+        path.append(name)
+    return out
+
+
+def _pair(
+    parents: tuple[str, str, str],
+    chi: int,
+    first: tuple[str, str, float, float],
+    second: tuple[str, str, float, float],
+    offset: float = 180.0,
+) -> list[IC]:
+    """Two atoms on the same parents: ``first`` at the torsion rule, ``second`` ``offset`` away."""
+    (n1, e1, b1, a1), (n2, e2, b2, a2) = first, second
+    return [_ic(n1, e1, *parents, b1, a1, chi), _ic(n2, e2, *parents, b2, a2, chi, offset)]
+
+
+def _carboxylate(o1: str, o2: str, parents: tuple[str, str, str], chi: int) -> list[IC]:
+    return _pair(parents, chi, (o1, "O", 1.249, 118.4), (o2, "O", 1.249, 118.4))
+
+
+def _amide(o: str, n: str, parents: tuple[str, str, str], chi: int) -> list[IC]:
+    return _pair(parents, chi, (o, "O", 1.231, 120.8), (n, "N", 1.328, 116.4))
+
+
+_CG_ACID = ("CG", "C", 1.516, 112.6)  # ASP, ASN
+_CG_LONG = ("CG", "C", 1.520, 114.1)  # MET, GLU, GLN, LYS, ARG
+_CD_ACID = ("CD", "C", 1.516, 112.6)  # GLU, GLN
+_CD_LONG = ("CD", "C", 1.520, 111.3)  # LYS, ARG
+
 _RING6 = [
-    _ic("CD1", "C", "CA", "CB", "CG", 1.390, 120.8, 2, 0.0),
-    _ic("CD2", "C", "CA", "CB", "CG", 1.390, 120.8, 2, 180.0),
+    *_pair(("CA", "CB", "CG"), 2, ("CD1", "C", 1.390, 120.8), ("CD2", "C", 1.390, 120.8)),
     _ic("CE1", "C", "CB", "CG", "CD1", 1.390, 120.0, 0, 180.0),
     _ic("CE2", "C", "CB", "CG", "CD2", 1.390, 120.0, 0, 180.0),
     _ic("CZ", "C", "CG", "CD1", "CE1", 1.390, 120.0, 0, 0.0),
@@ -72,45 +107,37 @@ _RING6 = [
 SIDE_CHAINS: dict[str, list[IC]] = {
     "GLY": [],
     "ALA": [],
-    "SER": [_ic("OG", "O", "N", "CA", "CB", 1.417, 111.1, 1)],
-    "CYS": [_ic("SG", "S", "N", "CA", "CB", 1.808, 114.0, 1)],
-    "VAL": [
-        _ic("CG1", "C", "N", "CA", "CB", 1.524, 110.7, 1),
-        _ic("CG2", "C", "N", "CA", "CB", 1.524, 110.4, 1, 120.0),
-    ],
-    "THR": [
-        _ic("OG1", "O", "N", "CA", "CB", 1.428, 109.2, 1),
-        _ic("CG2", "C", "N", "CA", "CB", 1.519, 111.1, 1, -120.0),
-    ],
+    "SER": _chain(("OG", "O", 1.417, 111.1)),
+    "CYS": _chain(("SG", "S", 1.808, 114.0)),
+    "VAL": _pair(
+        ("N", "CA", "CB"), 1, ("CG1", "C", 1.524, 110.7), ("CG2", "C", 1.524, 110.4), 120.0
+    ),
+    "THR": _pair(
+        ("N", "CA", "CB"), 1, ("OG1", "O", 1.428, 109.2), ("CG2", "C", 1.519, 111.1), -120.0
+    ),
     "LEU": [
-        _ic("CG", "C", "N", "CA", "CB", 1.530, 116.3, 1),
-        _ic("CD1", "C", "CA", "CB", "CG", 1.524, 110.7, 2),
-        _ic("CD2", "C", "CA", "CB", "CG", 1.524, 110.7, 2, 120.0),
+        *_chain(("CG", "C", 1.530, 116.3)),
+        *_pair(
+            ("CA", "CB", "CG"), 2, ("CD1", "C", 1.524, 110.7), ("CD2", "C", 1.524, 110.7), 120.0
+        ),
     ],
     "ILE": [
-        _ic("CG1", "C", "N", "CA", "CB", 1.530, 110.4, 1),
-        _ic("CG2", "C", "N", "CA", "CB", 1.527, 110.5, 1, -120.0),
+        *_pair(
+            ("N", "CA", "CB"), 1, ("CG1", "C", 1.530, 110.4), ("CG2", "C", 1.527, 110.5), -120.0
+        ),
         _ic("CD1", "C", "CA", "CB", "CG1", 1.513, 113.8, 2),
     ],
-    "MET": [
-        _ic("CG", "C", "N", "CA", "CB", 1.520, 114.1, 1),
-        _ic("SD", "S", "CA", "CB", "CG", 1.807, 112.7, 2),
-        _ic("CE", "C", "CB", "CG", "SD", 1.791, 100.9, 3),
-    ],
-    "PRO": [
-        _ic("CG", "C", "N", "CA", "CB", 1.495, 104.5, 1),
-        _ic("CD", "C", "CA", "CB", "CG", 1.502, 105.5, 2),
-    ],
-    "PHE": [_ic("CG", "C", "N", "CA", "CB", 1.502, 113.8, 1), *_RING6],
+    "MET": _chain(_CG_LONG, ("SD", "S", 1.807, 112.7), ("CE", "C", 1.791, 100.9)),
+    "PRO": _chain(("CG", "C", 1.495, 104.5), ("CD", "C", 1.502, 105.5)),
+    "PHE": [*_chain(("CG", "C", 1.502, 113.8)), *_RING6],
     "TYR": [
-        _ic("CG", "C", "N", "CA", "CB", 1.512, 113.9, 1),
+        *_chain(("CG", "C", 1.512, 113.9)),
         *_RING6,
         _ic("OH", "O", "CD1", "CE1", "CZ", 1.376, 120.0, 0, 180.0),
     ],
     "TRP": [
-        _ic("CG", "C", "N", "CA", "CB", 1.498, 113.6, 1),
-        _ic("CD1", "C", "CA", "CB", "CG", 1.365, 127.0, 2),
-        _ic("CD2", "C", "CA", "CB", "CG", 1.433, 126.6, 2, 180.0),
+        *_chain(("CG", "C", 1.498, 113.6)),
+        *_pair(("CA", "CB", "CG"), 2, ("CD1", "C", 1.365, 127.0), ("CD2", "C", 1.433, 126.6)),
         _ic("NE1", "N", "CB", "CG", "CD1", 1.374, 110.2, 0, 180.0),
         _ic("CE2", "C", "CB", "CG", "CD2", 1.409, 107.2, 0, 180.0),
         _ic("CE3", "C", "CB", "CG", "CD2", 1.398, 133.9, 0, 0.0),
@@ -119,47 +146,19 @@ SIDE_CHAINS: dict[str, list[IC]] = {
         _ic("CH2", "C", "CD2", "CE2", "CZ2", 1.368, 117.5, 0, 0.0),
     ],
     "HIS": [
-        _ic("CG", "C", "N", "CA", "CB", 1.497, 113.7, 1),
-        _ic("ND1", "N", "CA", "CB", "CG", 1.378, 122.7, 2),
-        _ic("CD2", "C", "CA", "CB", "CG", 1.356, 131.0, 2, 180.0),
+        *_chain(("CG", "C", 1.497, 113.7)),
+        *_pair(("CA", "CB", "CG"), 2, ("ND1", "N", 1.378, 122.7), ("CD2", "C", 1.356, 131.0)),
         _ic("CE1", "C", "CB", "CG", "ND1", 1.321, 109.0, 0, 180.0),
         _ic("NE2", "N", "CB", "CG", "CD2", 1.374, 107.0, 0, 180.0),
     ],
-    "ASP": [
-        _ic("CG", "C", "N", "CA", "CB", 1.516, 112.6, 1),
-        _ic("OD1", "O", "CA", "CB", "CG", 1.249, 118.4, 2),
-        _ic("OD2", "O", "CA", "CB", "CG", 1.249, 118.4, 2, 180.0),
-    ],
-    "ASN": [
-        _ic("CG", "C", "N", "CA", "CB", 1.516, 112.6, 1),
-        _ic("OD1", "O", "CA", "CB", "CG", 1.231, 120.8, 2),
-        _ic("ND2", "N", "CA", "CB", "CG", 1.328, 116.4, 2, 180.0),
-    ],
-    "GLU": [
-        _ic("CG", "C", "N", "CA", "CB", 1.520, 114.1, 1),
-        _ic("CD", "C", "CA", "CB", "CG", 1.516, 112.6, 2),
-        _ic("OE1", "O", "CB", "CG", "CD", 1.249, 118.4, 3),
-        _ic("OE2", "O", "CB", "CG", "CD", 1.249, 118.4, 3, 180.0),
-    ],
-    "GLN": [
-        _ic("CG", "C", "N", "CA", "CB", 1.520, 114.1, 1),
-        _ic("CD", "C", "CA", "CB", "CG", 1.516, 112.6, 2),
-        _ic("OE1", "O", "CB", "CG", "CD", 1.231, 120.8, 3),
-        _ic("NE2", "N", "CB", "CG", "CD", 1.328, 116.4, 3, 180.0),
-    ],
-    "LYS": [
-        _ic("CG", "C", "N", "CA", "CB", 1.520, 114.1, 1),
-        _ic("CD", "C", "CA", "CB", "CG", 1.520, 111.3, 2),
-        _ic("CE", "C", "CB", "CG", "CD", 1.520, 111.3, 3),
-        _ic("NZ", "N", "CG", "CD", "CE", 1.489, 111.9, 4),
-    ],
+    "ASP": [*_chain(_CG_ACID), *_carboxylate("OD1", "OD2", ("CA", "CB", "CG"), 2)],
+    "ASN": [*_chain(_CG_ACID), *_amide("OD1", "ND2", ("CA", "CB", "CG"), 2)],
+    "GLU": [*_chain(_CG_LONG, _CD_ACID), *_carboxylate("OE1", "OE2", ("CB", "CG", "CD"), 3)],
+    "GLN": [*_chain(_CG_LONG, _CD_ACID), *_amide("OE1", "NE2", ("CB", "CG", "CD"), 3)],
+    "LYS": _chain(_CG_LONG, _CD_LONG, ("CE", "C", 1.520, 111.3), ("NZ", "N", 1.489, 111.9)),
     "ARG": [
-        _ic("CG", "C", "N", "CA", "CB", 1.520, 114.1, 1),
-        _ic("CD", "C", "CA", "CB", "CG", 1.520, 111.3, 2),
-        _ic("NE", "N", "CB", "CG", "CD", 1.460, 112.0, 3),
-        _ic("CZ", "C", "CG", "CD", "NE", 1.329, 124.2, 4),
-        _ic("NH1", "N", "CD", "NE", "CZ", 1.326, 120.0, 0, 0.0),
-        _ic("NH2", "N", "CD", "NE", "CZ", 1.326, 120.0, 0, 180.0),
+        *_chain(_CG_LONG, _CD_LONG, ("NE", "N", 1.460, 112.0), ("CZ", "C", 1.329, 124.2)),
+        *_pair(("CD", "NE", "CZ"), 0, ("NH1", "N", 1.326, 120.0), ("NH2", "N", 1.326, 120.0)),
     ],
 }
 
@@ -171,6 +170,8 @@ RING_CLOSURES: dict[str, list[tuple[str, str]]] = {
     "TRP": [("NE1", "CE2"), ("CZ3", "CH2")],
     "HIS": [("CE1", "NE2")],
 }
+
+_AROMATIC_ROTAMERS = [(-65.0, -85.0), (-177.0, 80.0), (62.0, 90.0), (-65.0, -30.0)]
 
 #: Common rotamers (chi1, chi2, ...), most preferred first; the builder takes the first that fits.
 ROTAMERS: dict[str, list[tuple[float, ...]]] = {
@@ -187,8 +188,8 @@ ROTAMERS: dict[str, list[tuple[float, ...]]] = {
         (-177.0, 65.0, 75.0),
     ],
     "PRO": [(30.0, -35.0), (-25.0, 38.0)],
-    "PHE": [(-65.0, -85.0), (-177.0, 80.0), (62.0, 90.0), (-65.0, -30.0)],
-    "TYR": [(-65.0, -85.0), (-177.0, 80.0), (62.0, 90.0), (-65.0, -30.0)],
+    "PHE": _AROMATIC_ROTAMERS,
+    "TYR": _AROMATIC_ROTAMERS,
     "TRP": [(-65.0, 95.0), (-177.0, -105.0), (-65.0, -5.0), (62.0, -90.0), (-177.0, 90.0)],
     "HIS": [(-65.0, -70.0), (-177.0, 80.0), (-65.0, 165.0), (62.0, -75.0)],
     "ASP": [(-70.0, -15.0), (-177.0, 0.0), (62.0, 10.0)],
