@@ -1,13 +1,16 @@
-"""Page furniture shared by every page: navigation, the result header and widget persistence."""
+"""Page furniture shared by every page: navigation, the result header, widget persistence and
+download buttons."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import streamlit as st
 
 from app_support.pages import sections
 from app_support.state import Current, current
+from qscore.errors import QscoreError
 
 #: Widgets whose key starts with this prefix keep their value when the visitor switches pages.
 KEEP = "qs.keep."
@@ -70,3 +73,29 @@ def chart_config() -> dict:
         "displaylogo": False,
         "toImageButtonOptions": {"format": fmt, "scale": 2 if fmt == "png" else 1},
     }
+
+
+MIME_TYPES = {"csv": "text/csv", "cif": "chemical/x-mmcif", "pdb": "chemical/x-pdb"}
+
+
+def file_stem(model) -> str:
+    """The model file's name without folder and extensions, to name downloads after it."""
+    return (model.source or "model").rsplit("/", 1)[-1].split(".")[0] or "model"
+
+
+def download(place, label: str, make: Callable[[], str], file_name: str, help: str | None = None):
+    """A download button in ``place`` (a column) for the text ``make()`` returns; the library's
+    error as a warning instead when the file cannot be written. The type follows the suffix."""
+    try:
+        data = make()
+    except QscoreError as exc:
+        place.warning(str(exc))
+        return
+    place.download_button(
+        label,
+        data,
+        file_name=file_name,
+        mime=MIME_TYPES[file_name.rsplit(".", 1)[-1]],
+        icon=":material/download:",
+        help=help,
+    )

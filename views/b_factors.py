@@ -7,7 +7,7 @@ import streamlit as st
 
 from app_support import selection, state
 from app_support.cache import memo
-from app_support.layout import chart_config, require_result
+from app_support.layout import chart_config, download, file_stem, require_result
 from qscore.bfactor import report
 from qscore.errors import QscoreError
 from qscore.export import mmcif_text, pdb_text
@@ -144,36 +144,25 @@ if picked is not None and picked.selected is not None and picked.selected != row
     st.rerun()
 
 st.subheader("Downloads")
-stem = (model.source or "model").rsplit("/", 1)[-1].split(".")[0] or "model"
+stem = file_stem(model)
 d1, d2, d3 = st.columns(3)
-try:
-    cif = memo(f"{base}|cif", lambda: mmcif_text(model, None, b_iso=bf.b_iso))
-    d1.download_button(
-        "mmCIF with B from Q",
-        cif,
-        file_name=f"{stem}_B{bf.best_f:g}.cif",
-        mime="chemical/x-mmcif",
-        icon=":material/download:",
-        help="The original file with B_iso_or_equiv replaced by the new B-factors.",
-    )
-except QscoreError as exc:
-    d1.warning(str(exc))
-try:
-    remark = f"B-factors from Q-scores: B = {bf.best_f:g} * (1 - Q) (sigma {result.sigma:g})"
-    pdb = memo(f"{base}|pdb", lambda: pdb_text(model, bf.b_iso, remarks=(remark,)))
-    d2.download_button(
-        "PDB with B from Q",
-        pdb,
-        file_name=f"{stem}_B{bf.best_f:g}.pdb",
-        mime="chemical/x-pdb",
-        icon=":material/download:",
-    )
-except QscoreError as exc:
-    d2.warning(str(exc))
-d3.download_button(
+download(
+    d1,
+    "mmCIF with B from Q",
+    lambda: memo(f"{base}|cif", lambda: mmcif_text(model, None, b_iso=bf.b_iso)),
+    f"{stem}_B{bf.best_f:g}.cif",
+    help="The original file with B_iso_or_equiv replaced by the new B-factors.",
+)
+remark = f"B-factors from Q-scores: B = {bf.best_f:g} * (1 - Q) (sigma {result.sigma:g})"
+download(
+    d2,
+    "PDB with B from Q",
+    lambda: memo(f"{base}|pdb", lambda: pdb_text(model, bf.b_iso, remarks=(remark,))),
+    f"{stem}_B{bf.best_f:g}.pdb",
+)
+download(
+    d3,
     "Per-residue CC CSV",
-    residues.to_csv(index=False, float_format="%.6f"),
-    file_name=f"{stem}_residues_cc.csv",
-    mime="text/csv",
-    icon=":material/download:",
+    lambda: residues.to_csv(index=False, float_format="%.6f"),
+    f"{stem}_residues_cc.csv",
 )

@@ -6,8 +6,7 @@ import streamlit as st
 
 from app_support import selection
 from app_support.cache import memo
-from app_support.layout import kept, require_result
-from qscore.errors import QscoreError
+from app_support.layout import download, file_stem, kept, require_result
 from qscore.export import atoms_frame, mmcif_text, pdb_text
 from qscore.figures import annotate_residues, verdict_word
 
@@ -75,49 +74,37 @@ if result.selected is not None:
     st.caption("The selected residue is shown on the 3D structure page.")
 
 st.subheader("Downloads")
-stem = (model.source or "model").rsplit("/", 1)[-1].split(".")[0] or "model"
+stem = file_stem(model)
 d1, d2, d3, d4 = st.columns(4)
-d1.download_button(
+download(
+    d1,
     "Per-atom CSV",
-    memo(
+    lambda: memo(
         f"atoms|{result.key}",
         lambda: atoms_frame(model, q).to_csv(index=False, float_format="%.6f"),
     ),
-    file_name=f"{stem}_atoms_qscore.csv",
-    mime="text/csv",
-    icon=":material/download:",
+    f"{stem}_atoms_qscore.csv",
 )
-d2.download_button(
+download(
+    d2,
     "Per-residue CSV",
-    result.analysis.residues.to_csv(index=False, float_format="%.6f"),
-    file_name=f"{stem}_residues_qscore.csv",
-    mime="text/csv",
-    icon=":material/download:",
+    lambda: result.analysis.residues.to_csv(index=False, float_format="%.6f"),
+    f"{stem}_residues_qscore.csv",
 )
-try:
-    cif = memo(f"cif|{result.key}", lambda: mmcif_text(model, q))
-    d3.download_button(
-        "mmCIF with Q-score",
-        cif,
-        file_name=f"{stem}_qscore.cif",
-        mime="chemical/x-mmcif",
-        icon=":material/download:",
-        help="The original file with _atom_site.Q-score added, as MapQ writes it.",
-    )
-except QscoreError as exc:
-    d3.warning(str(exc))
-try:
-    remark = f"Q-scores (sigma {result.sigma:g}) in the B-factor column"
-    pdb = memo(f"pdb|{result.key}", lambda: pdb_text(model, q, remarks=(remark,)))
-    d4.download_button(
-        "PDB, Q as B-factor",
-        pdb,
-        file_name=f"{stem}_qscore.pdb",
-        mime="chemical/x-pdb",
-        icon=":material/download:",
-    )
-except QscoreError as exc:
-    d4.warning(str(exc))
+download(
+    d3,
+    "mmCIF with Q-score",
+    lambda: memo(f"cif|{result.key}", lambda: mmcif_text(model, q)),
+    f"{stem}_qscore.cif",
+    help="The original file with _atom_site.Q-score added, as MapQ writes it.",
+)
+remark = f"Q-scores (sigma {result.sigma:g}) in the B-factor column"
+download(
+    d4,
+    "PDB, Q as B-factor",
+    lambda: memo(f"pdb|{result.key}", lambda: pdb_text(model, q, remarks=(remark,))),
+    f"{stem}_qscore.pdb",
+)
 st.radio(
     "Figure format",
     ["png", "svg"],
