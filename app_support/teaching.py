@@ -266,6 +266,17 @@ def workshop_bar() -> None:
         st.markdown(example.explanation)
 
 
+def text_and_figure() -> list:
+    """The teaching pages' two columns: text on the left (2/5), a figure on the right (3/5)."""
+    return st.columns([2, 3], gap="large")
+
+
+def metric_row(values: dict[str, str]) -> None:
+    """One ``st.metric`` per label and formatted value, side by side."""
+    for column, (label, value) in zip(st.columns(len(values)), values.items(), strict=True):
+        column.metric(label, value)
+
+
 def q_of(scored: Scored, mask: np.ndarray) -> float:
     """Mean Q over the atoms in ``mask`` (NaN when none is scored)."""
     values = scored.result.q[mask]

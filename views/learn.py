@@ -6,6 +6,7 @@ import math
 import streamlit as st
 
 from app_support import state, teaching
+from app_support.layout import kept
 from qscore.engine import atom_samples
 from qscore.expected import expected_q
 from qscore.figures_teaching import (
@@ -40,7 +41,7 @@ with what:
         r"{\sqrt{\sum_i (u_i-\bar u)^2}\,\sqrt{\sum_i (v_i-\bar v)^2}}"
     )
     st.latex(r"v_i = A\,e^{-r_i^2/2\sigma^2} + B")
-    text, picture = st.columns([2, 3], gap="large")
+    text, picture = teaching.text_and_figure()
     with text:
         st.markdown(
             "Around each atom the map is sampled at the centre and on shells out to 2 Å. The "
@@ -79,7 +80,7 @@ with curve:
         r"Q_{peak} = Q_{mean} + 0.024 \quad (2) \qquad Q_{low\,95\%} = Q_{mean} - 0.126"
         r" \quad (3) \qquad Q_{high\,95\%} = Q_{mean} + 0.109 \quad (4)"
     )
-    text, picture = st.columns([2, 3], gap="large")
+    text, picture = teaching.text_and_figure()
     with text:
         st.markdown(
             "In about 10 000 EMDB entries the model Q falls with the reported resolution *d* "
@@ -87,16 +88,18 @@ with curve:
             "most common value, Q_peak, and the band that holds 95% of the entries (eq. 2–4)."
         )
         default_d = result.resolution if result is not None and result.resolution else 3.0
-        if "qs.keep.learn.resolution" not in st.session_state:
-            st.session_state["qs.keep.learn.resolution"] = float(min(max(default_d, 1.0), 10.0))
+        start_d = float(min(max(default_d, 1.0), 10.0))
         d = st.slider(
-            "Reported resolution d (Å)", 1.0, 10.0, step=0.1, key="qs.keep.learn.resolution"
+            "Reported resolution d (Å)", 1.0, 10.0, step=0.1, key=kept("learn.resolution", start_d)
         )
         bands = expected_q(d, 0.4)
-        a, b, c = st.columns(3)
-        a.metric("Q_low_95%", f"{bands.q_low95:.3f}")
-        b.metric("Q_peak", f"{bands.q_peak:.3f}")
-        c.metric("Q_high_95%", f"{bands.q_high95:.3f}")
+        teaching.metric_row(
+            {
+                "Q_low_95%": f"{bands.q_low95:.3f}",
+                "Q_peak": f"{bands.q_peak:.3f}",
+                "Q_high_95%": f"{bands.q_high95:.3f}",
+            }
+        )
         st.caption(
             "Below the band: misfit, or a map worse than reported. Above it: oversharpening, "
             "overfitting, or a map better than reported."
@@ -146,17 +149,15 @@ with relative:
         r"Q\text{-score} < Q)}{\#\mathrm{Entries}(|\mathrm{res} - d| \le w)}"
         r" \times 100\% \quad (7)"
     )
-    text, picture = st.columns([2, 3], gap="large")
+    text, picture = teaching.text_and_figure()
     with text:
         st.markdown(
             "Q_relative ranks a Q-score among EMDB entries: among all of them (eq. 6), or among "
             "those whose resolution lies within *w* of *d* (eq. 7). Near 50% is typical; below "
             "5% or above 95% asks for a closer look."
         )
-        if "qs.keep.learn.q" not in st.session_state:
-            start_q = model_q if math.isfinite(model_q) else 0.5
-            st.session_state["qs.keep.learn.q"] = round(min(max(start_q, 0.0), 1.0), 2)
-        q = st.slider("Q-score", 0.0, 1.0, step=0.01, key="qs.keep.learn.q")
+        start_q = round(min(max(model_q if math.isfinite(model_q) else 0.5, 0.0), 1.0), 2)
+        q = st.slider("Q-score", 0.0, 1.0, step=0.01, key=kept("learn.q", start_q))
         d_rel = st.slider(
             "Resolution d (Å)", 1.0, 10.0, value=d, step=0.1, key="qs.learn.rel_resolution"
         )
@@ -168,10 +169,13 @@ with relative:
     else:
         ranked = relative_q(q, d_rel, reference, w)
         with text:
-            a, b = st.columns(2)
-            a.metric("Q_relative_all", f"{ranked.q_relative_all:.1f}%")
             share = ranked.q_relative_resolution
-            b.metric("Q_relative_resolution", "—" if share is None else f"{share:.1f}%")
+            teaching.metric_row(
+                {
+                    "Q_relative_all": f"{ranked.q_relative_all:.1f}%",
+                    "Q_relative_resolution": "—" if share is None else f"{share:.1f}%",
+                }
+            )
             st.markdown(ranked.interpretation)
             if ranked.warning:
                 st.warning(ranked.warning)
@@ -181,7 +185,7 @@ with relative:
         picture.caption(f"Reference: {reference.describe()}.")
 
 with more:
-    text, picture = st.columns([2, 3], gap="large")
+    text, picture = teaching.text_and_figure()
     with text:
         st.markdown(
             "**Atomic B-factors from Q (eq. 5).** A sharp atom (high Q) gets a low B, a blurred "

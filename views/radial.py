@@ -6,7 +6,7 @@ import math
 import streamlit as st
 
 from app_support import teaching
-from app_support.layout import require_result
+from app_support.layout import kept, require_result
 from qscore.engine import atom_samples
 from qscore.errors import QscoreError
 from qscore.figures_teaching import (
@@ -27,14 +27,12 @@ st.markdown(
     "see the map value at every point the score used, against its distance from the atom."
 )
 index = teaching.atom_picker(result)
-if SIGMA_KEY not in st.session_state:
-    st.session_state[SIGMA_KEY] = round(min(max(result.sigma, 0.2), 1.0), 2)
 sigma = st.slider(
     "Sigma of the reference Gaussian (Å)",
     min_value=0.2,
     max_value=1.0,
     step=0.05,
-    key=SIGMA_KEY,
+    key=kept(SIGMA_KEY, round(min(max(result.sigma, 0.2), 1.0), 2)),
     help="The width of the reference Gaussian. The EMDB uses 0.4 Å; MapQ's default is 0.6 Å.",
 )
 model = result.scored.model
