@@ -4,6 +4,7 @@ EMD-30342 chain A data shipped next to the project."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +46,20 @@ def _expectation_text(expectation: object) -> str:
     return " ".join(p for p in parts if p)
 
 
+def info_from(example, expectation: Callable[[object], str] = _expectation_text) -> ExampleInfo:
+    """The dashboard's description of a ``qscore.examples.Example``; ``expectation`` turns its
+    machine-readable expectation into sentences."""
+    return ExampleInfo(
+        title=str(example.title),
+        explanation=str(example.explanation),
+        map_path=str(example.map_path),
+        model_path=str(example.model_path),
+        resolution=float(example.resolution),
+        sigma=float(example.sigma),
+        expectation=expectation(example.expectation),
+    )
+
+
 def _from_library() -> ExampleInfo | None:
     try:
         from qscore.examples import builtin_example
@@ -55,15 +70,7 @@ def _from_library() -> ExampleInfo | None:
     except Exception:  # a broken generator must not take the dashboard down
         logger.exception("The built-in example could not be generated; using the fallback.")
         return None
-    return ExampleInfo(
-        title=str(example.title),
-        explanation=str(example.explanation),
-        map_path=str(example.map_path),
-        model_path=str(example.model_path),
-        resolution=float(example.resolution),
-        sigma=float(example.sigma),
-        expectation=_expectation_text(example.expectation),
-    )
+    return info_from(example)
 
 
 def _from_shared() -> ExampleInfo | None:

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from app_support.example import ExampleInfo
+from app_support.example import ExampleInfo, info_from
 from qscore.errors import QscoreError
 from qscore.figures_teaching import residue_atoms, showcase_residue
 from qscore.pipeline import Scored, load_and_score
@@ -129,15 +129,7 @@ def _group_text(group: dict) -> str:
 
 def example_info(example) -> ExampleInfo:
     """The dashboard's description of a scenario (what the sidebar loads)."""
-    return ExampleInfo(
-        title=str(example.title),
-        explanation=str(example.explanation),
-        map_path=str(example.map_path),
-        model_path=str(example.model_path),
-        resolution=float(example.resolution),
-        sigma=float(example.sigma),
-        expectation=expectation_text(example.expectation),
-    )
+    return info_from(example, expectation_text)
 
 
 # ---------------------------------------------------------------------------------------------
