@@ -281,27 +281,39 @@ def molecule_figure(
     )
 
 
+def band_curve_traces(
+    curves: pd.DataFrame,
+    *,
+    trace: type = go.Scatter,
+    width: float = 2,
+    hover: str = "{name} at %{x:.2f} Å: %{y:.3f}<extra></extra>",
+) -> list:
+    """Q_high_95% dotted, Q_peak solid and Q_low_95% dotted, as lines of ``trace`` over the
+    frame of :func:`qscore.expected.expected_curves`; ``{name}`` in ``hover`` is the curve's."""
+    return [
+        trace(
+            x=curves["resolution"],
+            y=curves[column],
+            mode="lines",
+            name=name,
+            line={"color": colour, "dash": dash, "width": width},
+            hovertemplate=hover.replace("{name}", name),
+        )
+        for column, name, dash, colour in (
+            ("q_high95", "Q_high_95%", "dot", BAND),
+            ("q_peak", "Q_peak", "solid", PEAK),
+            ("q_low95", "Q_low_95%", "dot", BAND),
+        )
+    ]
+
+
 def _curve_traces(fig: go.Figure, sigma: float, lo: float, hi: float, **where) -> None:
     """Q_peak solid and the 95% curves dotted over ``[lo, hi]`` Å."""
     curves = expected_curves(np.linspace(lo, hi, 200), sigma)
     if curves["q_peak"].isna().all():
         return
-    for column, name, dash, colour in (
-        ("q_high95", "Q_high_95%", "dot", BAND),
-        ("q_peak", "Q_peak", "solid", PEAK),
-        ("q_low95", "Q_low_95%", "dot", BAND),
-    ):
-        fig.add_trace(
-            go.Scatter(
-                x=curves["resolution"],
-                y=curves[column],
-                mode="lines",
-                name=name,
-                line={"color": colour, "dash": dash, "width": 2},
-                hovertemplate=f"{name} at %{{x:.2f}} Å: %{{y:.3f}}<extra></extra>",
-            ),
-            **where,
-        )
+    for trace in band_curve_traces(curves):
+        fig.add_trace(trace, **where)
 
 
 def archive_figure(

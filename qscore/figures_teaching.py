@@ -18,14 +18,12 @@ from plotly.subplots import make_subplots
 
 from qscore.engine import RadialSamples
 from qscore.expected import ExpectedQ, expected_curves
+from qscore.figures import BAND, PEAK, RED, band_curve_traces
 from qscore.maps import DensityMap, sample
 from qscore.models import AtomModel
 from qscore.reference import ReferenceTable
 from qscore.relative import EPSILON, RelativeQ
 
-PEAK = "#1f5fa8"
-BAND = "#6b7a8f"
-RED = "#d62728"
 ORANGE = "#e8770e"
 SAMPLE = "#2b6cb0"
 FIT = "#d62728"
@@ -318,22 +316,13 @@ def bands_figure(
                 hoverinfo="skip",
             )
         )
-    curves = expected_curves(np.linspace(1.0, 10.0, 181), sigma)
-    for column, name, dash, colour in (
-        ("q_high95", "Q_high_95%", "dot", BAND),
-        ("q_peak", "Q_peak", "solid", PEAK),
-        ("q_low95", "Q_low_95%", "dot", BAND),
+    for trace in band_curve_traces(
+        expected_curves(np.linspace(1.0, 10.0, 181), sigma),
+        trace=go.Scattergl,
+        width=3,
+        hover="{name} %{y:.3f} at %{x:.2f} Å<extra></extra>",
     ):
-        fig.add_trace(
-            go.Scattergl(
-                x=curves["resolution"],
-                y=curves[column],
-                mode="lines",
-                name=name,
-                line={"color": colour, "dash": dash, "width": 3},
-                hovertemplate=f"{name} %{{y:.3f}} at %{{x:.2f}} Å<extra></extra>",
-            )
-        )
+        fig.add_trace(trace)
     fig.add_vline(x=resolution, line={"color": "#333333", "width": 1.5, "dash": "dash"})
     if expected is not None:
         values = [expected.q_high95, expected.q_peak, expected.q_low95]
