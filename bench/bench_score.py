@@ -322,17 +322,9 @@ def _qscore_command(case: Inputs, out: Path) -> list[str]:
     return [str(QSCORE), "score", str(case.map), str(case.model), "--json", str(out / "out.json")]
 
 
-NUMBA_CACHE = WORK / "numba-cache"
-
-
 def _qscore_env(_: Path) -> dict[str, str]:
-    """The environment with a numba cache private to the benchmark (so cold runs can be cold)."""
-    return {**os.environ, "NUMBA_CACHE_DIR": str(NUMBA_CACHE)}
-
-
-def _reset_numba_cache() -> None:
-    """Empty the benchmark's numba cache, so the next run compiles the kernel."""
-    shutil.rmtree(NUMBA_CACHE, ignore_errors=True)
+    """qscore's kernel is compiled at install time: the environment is used as it is."""
+    return dict(os.environ)
 
 
 def qscore_per_atom(case: Inputs, out: Path, sigma: float = SIGMA) -> dict:
@@ -418,7 +410,6 @@ TOOLS = {
         _qscore_command,
         _qscore_env,
         qscore_per_atom,
-        _reset_numba_cache,
     ),
     "jqscore": Tool(
         "jqscore",

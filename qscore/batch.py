@@ -87,7 +87,7 @@ SUMMARY_SCHEMA = pa.schema(
 )
 SUMMARY_COLUMNS = tuple(SUMMARY_SCHEMA.names)
 
-#: One scoring at a time per worker process: the numba kernel is itself parallel.
+#: One scoring at a time per worker process: the compiled kernel is itself parallel.
 _ENGINE_LOCK = threading.Lock()
 
 
@@ -242,22 +242,6 @@ def error_sentence(exc: BaseException) -> str:
     )
 
 
-@contextmanager
-def _numba_threads(threads: int | None) -> Iterator[None]:
-    """Limit the numba kernel to ``threads`` threads (within what the process started with)."""
-    if threads is None:
-        yield
-        return
-    import numba
-
-    previous = numba.get_num_threads()
-    numba.set_num_threads(max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS)))
-    try:
-        yield
-    finally:
-        numba.set_num_threads(previous)
-
-
 def score_entry(entry: Entry, mode: str = defaults.MODE, threads: int | None = None) -> Outcome:
     """Score one entry and summarise it; never raises (failures become the error sentence)."""
     from qscore.aggregate import model_summary
@@ -267,8 +251,9 @@ def score_entry(entry: Entry, mode: str = defaults.MODE, threads: int | None = N
     with _ENGINE_LOCK:
         start = time.perf_counter()
         try:
-            with _numba_threads(threads):
-                scored = load_and_score(entry.map, entry.model, sigma=entry.sigma, mode=mode)
+            scored = load_and_score(
+                entry.map, entry.model, sigma=entry.sigma, mode=mode, threads=threads
+            )
         except Exception as exc:
             return failed_outcome(entry, mode, exc, time.perf_counter() - start)
     try:
@@ -512,9 +497,9 @@ def connect(address: str) -> Any:
 def _dask_client(client: Any, workers: int | None) -> Iterator[tuple[Any, int | None]]:
     """The given client (waiting for ``workers`` if set), or a LocalCluster sized to the machine.
 
-    The local cluster has one thread per worker process and gives each worker's numba kernel an
+    The local cluster has one thread per worker process and gives each worker's compiled kernel an
     equal share of the CPUs, so workers do not oversubscribe the machine. Yields the client and
-    the numba thread count to request (None: leave the workers as they are).
+    the kernel thread count to request (None: leave the workers as they are).
     """
     if client is not None:
         if workers:
@@ -534,7 +519,7 @@ def _dask_client(client: Any, workers: int | None) -> Iterator[tuple[Any, int | 
             processes=True,
             dashboard_address=None,
             local_directory=scratch,
-            env={"NUMBA_NUM_THREADS": str(threads)},
+            env={"QSCORE_THREADS": str(threads)},
         ) as cluster,
         Client(cluster) as own,
     ):

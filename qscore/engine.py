@@ -6,8 +6,8 @@ that no other non-hydrogen atom of the model comes strictly closer to than 0.9·
 with at least 8 such points is kept whole, and a shell with no such try is left out. Q is the
 Pearson correlation of the samples with a Gaussian of width ``sigma``.
 
-The compiled kernel (numba, cached on disk) works atom by atom, so results do not depend on the
-number of threads.
+The compiled kernel (C with OpenMP, ``qscore/_kernel.c``) works atom by atom, so results do not
+depend on the number of threads.
 """
 
 from __future__ import annotations
@@ -16,11 +16,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import numba
 import numpy as np
-from scipy.spatial import cKDTree
 
 from qscore import defaults
+from qscore._native import default_threads, lib
 from qscore.errors import NoOverlapError, ParameterError
 from qscore.maps import DensityMap
 from qscore.models import AtomModel
@@ -98,194 +97,49 @@ class RadialSamples:
     q: float
 
 
-@numba.njit(cache=True, inline="always")
-def _trilinear(grid, origin, voxel, x, y, z):
-    """Trilinear value at a Cartesian point; 0 outside [0, n−1] on any axis."""
-    nz, ny, nx = grid.shape
-    fx = (x - origin[0]) / voxel[0]
-    fy = (y - origin[1]) / voxel[1]
-    fz = (z - origin[2]) / voxel[2]
-    if not (0.0 <= fx <= nx - 1 and 0.0 <= fy <= ny - 1 and 0.0 <= fz <= nz - 1):
-        return 0.0
-    ix = min(int(fx), max(nx - 2, 0))
-    iy = min(int(fy), max(ny - 2, 0))
-    iz = min(int(fz), max(nz - 2, 0))
-    tx = fx - ix
-    ty = fy - iy
-    tz = fz - iz
-    jx = min(ix + 1, nx - 1)
-    jy = min(iy + 1, ny - 1)
-    jz = min(iz + 1, nz - 1)
-    c00 = grid[iz, iy, ix] * (1.0 - tx) + grid[iz, iy, jx] * tx
-    c01 = grid[iz, jy, ix] * (1.0 - tx) + grid[iz, jy, jx] * tx
-    c10 = grid[jz, iy, ix] * (1.0 - tx) + grid[jz, iy, jx] * tx
-    c11 = grid[jz, jy, ix] * (1.0 - tx) + grid[jz, jy, jx] * tx
-    c0 = c00 * (1.0 - ty) + c01 * ty
-    c1 = c10 * (1.0 - ty) + c11 * ty
-    return c0 * (1.0 - tz) + c1 * tz
-
-
-@numba.njit(cache=True)
-def _shell_points(
-    cx,
-    cy,
-    cz,
-    radius,
-    nb_xyz,
-    nb_xyz32,
-    single_precision_check,
-    nb_idx,
-    nb_dist,
-    lo,
-    hi,
-    unit,
-    offsets,
-    out,
-):
-    """Accepted points of one shell written to ``out``; returns their count (0 = shell dropped).
-
-    A spiral point is rejected when a neighbour lies strictly within 0.9·R of it. Only neighbours
-    closer than 1.9·R to the centre can do that, and the list is sorted by distance. MapQ's
-    single-process path finds neighbours in a search structure built on float32 coordinates and
-    then checks the distance in float64, so there a neighbour rejects a point only when both
-    agree (``single_precision_check``); this decides a few ties at the 10⁻⁶ Å level.
-    """
-    limit2 = (REJECT_FACTOR * radius) ** 2
-    end = lo
-    reach = (1.0 + REJECT_FACTOR) * radius + 1e-6
-    while end < hi and nb_dist[end] < reach:
-        end += 1
-    for t in range(offsets.shape[0] - 1):
-        count = 0
-        for k in range(offsets[t], offsets[t + 1]):
-            px = cx + radius * unit[k, 0]
-            py = cy + radius * unit[k, 1]
-            pz = cz + radius * unit[k, 2]
-            ok = True
-            for j in range(lo, end):
-                a = nb_idx[j]
-                dx = px - nb_xyz[a, 0]
-                dy = py - nb_xyz[a, 1]
-                dz = pz - nb_xyz[a, 2]
-                if dx * dx + dy * dy + dz * dz < limit2:
-                    if single_precision_check:
-                        dx = px - nb_xyz32[a, 0]
-                        dy = py - nb_xyz32[a, 1]
-                        dz = pz - nb_xyz32[a, 2]
-                        if not dx * dx + dy * dy + dz * dz < limit2:
-                            continue
-                    ok = False
-                    break
-            if ok:
-                out[count, 0] = px
-                out[count, 1] = py
-                out[count, 2] = pz
-                count += 1
-        if count >= MIN_POINTS:
-            return count
-    return 0
-
-
-@numba.njit(cache=True)
-def _pearson(n, sd, sdd, sg, sgg, sdg):
-    """Chimera's one-pass correlation about the mean; 0 when undefined."""
-    md = sd / n
-    mg = sg / n
-    prod = (sdd - n * md * md) * (sgg - n * mg * mg)
-    if prod < 0.0:
-        prod = 0.0
-    root = np.sqrt(prod)
-    if not root > 0.0:
-        return 0.0
-    return (sdg - n * md * mg) / root
-
-
-@numba.njit(cache=True, parallel=True)
-def _score_kernel(
-    centres,
-    nb_xyz,
-    nb_xyz32,
-    single_precision_check,
-    nb_offsets,
-    nb_idx,
-    nb_dist,
-    grid,
-    origin,
-    voxel,
-    radii,
-    gvals,
-    unit,
-    offsets,
-):
-    """Q of each centre (atoms are independent, so threads never change results).
-
-    Map values are rounded to float32 as Chimera's interpolation returns them.
-    """
-    m = centres.shape[0]
-    q = np.zeros(m)
-    for i in numba.prange(m):
-        cx = centres[i, 0]
-        cy = centres[i, 1]
-        cz = centres[i, 2]
-        buf = np.empty((unit.shape[0], 3))
-        d0 = np.float64(np.float32(_trilinear(grid, origin, voxel, cx, cy, cz)))
-        n = float(CENTRE_WEIGHT)
-        sd = n * d0
-        sdd = n * d0 * d0
-        sg = n
-        sgg = n
-        sdg = n * d0
-        lo = nb_offsets[i]
-        hi = nb_offsets[i + 1]
-        for s in range(radii.shape[0]):
-            count = _shell_points(
-                cx,
-                cy,
-                cz,
-                radii[s],
-                nb_xyz,
-                nb_xyz32,
-                single_precision_check,
-                nb_idx,
-                nb_dist,
-                lo,
-                hi,
-                unit,
-                offsets,
-                buf,
-            )
-            g = gvals[s]
-            for k in range(count):
-                d = np.float64(
-                    np.float32(_trilinear(grid, origin, voxel, buf[k, 0], buf[k, 1], buf[k, 2]))
-                )
-                sd += d
-                sdd += d * d
-                sg += g
-                sgg += g * g
-                sdg += d * g
-            n += count
-        q[i] = _pearson(n, sd, sdd, sg, sgg, sdg)
-    return q
-
-
 def _neighbour_lists(
-    centres: np.ndarray, neighbours: np.ndarray, reach: float
+    centres: np.ndarray, neighbours: np.ndarray, reach: float, threads: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """CSR lists of the neighbours of each centre within ``reach``, sorted by distance.
 
     A neighbour at the centre's own position (the atom itself, or an exact duplicate) can never
     reject a point (it sits at exactly R) and is left out.
     """
-    tree = cKDTree(neighbours)
-    pairs = cKDTree(centres).sparse_distance_matrix(tree, reach, output_type="ndarray")
-    keep = pairs["v"] > 1e-9
-    i, j, d = pairs["i"][keep], pairs["j"][keep], pairs["v"][keep]
-    order = np.lexsort((d, i))
-    i, j, d = i[order], j[order], d[order]
-    offsets = np.zeros(len(centres) + 1, dtype=np.int64)
-    np.cumsum(np.bincount(i, minlength=len(centres)), out=offsets[1:])
-    return offsets, j.astype(np.int64), d.astype(np.float64)
+    n = len(centres)
+    counts = np.zeros(n, dtype=np.int64)
+    total = lib.qs_neighbour_counts(n, centres, len(neighbours), neighbours, reach, threads, counts)
+    if total < 0:
+        raise MemoryError("not enough memory for the neighbour lists")
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    idx = np.empty(max(total, 1), dtype=np.int64)
+    dist = np.empty(max(total, 1), dtype=np.float64)
+    if lib.qs_neighbour_lists(
+        n, centres, len(neighbours), neighbours, reach, threads, offsets, idx, dist
+    ):
+        raise MemoryError("not enough memory for the neighbour lists")
+    return offsets, idx, dist
+
+
+def sample_points(dmap: DensityMap, points: np.ndarray, threads: int | None = None) -> np.ndarray:
+    """Trilinear map values at points (float32 precision, 0 outside), as the engine samples."""
+    points = np.ascontiguousarray(points, dtype=np.float64).reshape(-1, 3)
+    grid = np.ascontiguousarray(dmap.values, dtype=np.float32)
+    out = np.empty(len(points))
+    nz, ny, nx = grid.shape
+    lib.qs_sample(
+        len(points),
+        points,
+        grid,
+        nz,
+        ny,
+        nx,
+        np.ascontiguousarray(dmap.origin, dtype=np.float64),
+        np.ascontiguousarray(dmap.voxel_size, dtype=np.float64),
+        threads or default_threads(),
+        out,
+    )
+    return out
 
 
 def resample_to_aligned_lattice(dmap: DensityMap, lo: np.ndarray, hi: np.ndarray) -> DensityMap:
@@ -300,15 +154,13 @@ def resample_to_aligned_lattice(dmap: DensityMap, lo: np.ndarray, hi: np.ndarray
     last = np.ceil(hi / step).astype(np.int64)
     axes = [(np.arange(first[a], last[a] + 1) * step[a]) for a in range(3)]
     values = np.empty((len(axes[2]), len(axes[1]), len(axes[0])), dtype=np.float32)
-    grid = np.ascontiguousarray(dmap.values, dtype=np.float32)
-    origin = np.asarray(dmap.origin, dtype=np.float64)
     xs, ys = np.meshgrid(axes[0], axes[1], indexing="xy")
     plane = np.empty((xs.size, 3))
     plane[:, 0] = xs.ravel()
     plane[:, 1] = ys.ravel()
     for iz, z in enumerate(axes[2]):
         plane[:, 2] = z
-        values[iz] = _sample_points(grid, origin, step, plane).reshape(xs.shape)
+        values[iz] = sample_points(dmap, plane).reshape(xs.shape)
     return DensityMap(
         values=values,
         origin=first * step,
@@ -316,15 +168,6 @@ def resample_to_aligned_lattice(dmap: DensityMap, lo: np.ndarray, hi: np.ndarray
         source=dmap.source,
         notes=(*dmap.notes, "Resampled on a voxel-aligned lattice (MapQ multi-process)."),
     )
-
-
-@numba.njit(cache=True, parallel=True)
-def _sample_points(grid, origin, voxel, points):
-    """Trilinear values at many points (float32, 0 outside)."""
-    out = np.empty(points.shape[0], dtype=np.float32)
-    for i in numba.prange(points.shape[0]):
-        out[i] = _trilinear(grid, origin, voxel, points[i, 0], points[i, 1], points[i, 2])
-    return out
 
 
 def _check(sigma: float, mode: str) -> None:
@@ -357,14 +200,19 @@ class _Prepared:
     nb_offsets: np.ndarray
     nb_idx: np.ndarray
     nb_dist: np.ndarray
+    dmap: DensityMap
     grid: np.ndarray
-    origin: np.ndarray
-    voxel: np.ndarray
     gvals: np.ndarray
+    threads: int
 
 
 def _prepare(
-    dmap: DensityMap, model: AtomModel, sigma: float, mode: str, selection: np.ndarray | None
+    dmap: DensityMap,
+    model: AtomModel,
+    sigma: float,
+    mode: str,
+    selection: np.ndarray | None,
+    threads: int | None,
 ) -> _Prepared:
     """Neighbour lists, the (possibly resampled) grid and the reference Gaussian."""
     heavy = model.heavy
@@ -377,8 +225,9 @@ def _prepare(
     scored = np.flatnonzero(scored_mask)
     nb_xyz = np.ascontiguousarray(model.xyz[heavy], dtype=np.float64)
     centres = np.ascontiguousarray(model.xyz[scored], dtype=np.float64)
+    threads = threads or default_threads()
     reach = (1.0 + REJECT_FACTOR) * float(_RADII[-1]) + 1e-3
-    nb_offsets, nb_idx, nb_dist = _neighbour_lists(centres, nb_xyz, reach)
+    nb_offsets, nb_idx, nb_dist = _neighbour_lists(centres, nb_xyz, reach, threads)
     if mode == "mapq-multiprocess":
         margin = defaults.CROP_MARGIN
         dmap = resample_to_aligned_lattice(
@@ -394,10 +243,10 @@ def _prepare(
         nb_offsets=nb_offsets,
         nb_idx=nb_idx,
         nb_dist=nb_dist,
+        dmap=dmap,
         grid=np.ascontiguousarray(dmap.values, dtype=np.float32),
-        origin=np.asarray(dmap.origin, dtype=np.float64),
-        voxel=np.asarray(dmap.voxel_size, dtype=np.float64),
         gvals=gvals,
+        threads=threads,
     )
 
 
@@ -409,12 +258,14 @@ def score(
     mode: str = defaults.MODE,
     selection: np.ndarray | None = None,
     progress: Progress | None = None,
+    threads: int | None = None,
 ) -> ScoreResult:
     """Per-atom Q-scores of ``model`` in ``dmap``.
 
     ``selection`` (indices or a boolean mask) limits which atoms are scored; every non-hydrogen
     atom of the model still acts as a neighbour, as in MapQ. Hydrogens take the Q of the heavy
-    atom they are bonded to. Raises :class:`NoOverlapError` when no scored atom lies in the map.
+    atom they are bonded to. ``threads`` defaults to ``QSCORE_THREADS`` or the machine's cores;
+    it never changes the result. Raises :class:`NoOverlapError` when no scored atom lies in the map.
     """
     _check(sigma, mode)
     start = time.perf_counter()
@@ -438,30 +289,14 @@ def score(
             f"{outside} of {n_selected} atoms lie outside the map; their samples outside the "
             "map count as 0, so their Q-scores are unreliable."
         )
-    prep = _prepare(dmap, model, sigma, mode, selection)
-    q_scored = np.empty(len(prep.scored))
+    prep = _prepare(dmap, model, sigma, mode, selection, threads)
     total = len(prep.scored)
+    q_scored = np.empty(total)
     if progress:
         progress(0, total, "scoring atoms")
     for lo in range(0, total, _CHUNK):
         hi = min(lo + _CHUNK, total)
-        nb_offsets = prep.nb_offsets[lo : hi + 1]
-        q_scored[lo:hi] = _score_kernel(
-            prep.centres[lo:hi],
-            prep.nb_xyz,
-            prep.nb_xyz32,
-            prep.single_precision_check,
-            nb_offsets - nb_offsets[0],
-            prep.nb_idx[nb_offsets[0] : nb_offsets[-1]],
-            prep.nb_dist[nb_offsets[0] : nb_offsets[-1]],
-            prep.grid,
-            prep.origin,
-            prep.voxel,
-            _RADII,
-            prep.gvals,
-            _UNIT,
-            _UNIT_OFFSETS,
-        )
+        _run_kernel(prep, lo, hi, q_scored[lo:hi])
         if progress:
             progress(hi, total, "scoring atoms")
     q = np.full(model.n_atoms, np.nan)
@@ -476,6 +311,50 @@ def score(
         atoms_outside=outside,
         notes=(*model.notes, *dmap.notes, *notes),
     )
+
+
+def _run_kernel(prep: _Prepared, lo: int, hi: int, out: np.ndarray) -> None:
+    """Q of scored atoms ``lo:hi`` into ``out`` (a contiguous float64 view)."""
+    offsets = prep.nb_offsets[lo : hi + 1]
+    first, last = int(offsets[0]), int(offsets[-1])
+    nz, ny, nx = prep.grid.shape
+    result = np.empty(hi - lo)
+    status = lib.qs_score(
+        hi - lo,
+        prep.centres[lo:hi],
+        prep.nb_xyz,
+        prep.nb_xyz32,
+        int(prep.single_precision_check),
+        np.ascontiguousarray(offsets - first),
+        prep.nb_idx[first:last] if last > first else prep.nb_idx[:1],
+        prep.nb_dist[first:last] if last > first else prep.nb_dist[:1],
+        prep.grid,
+        nz,
+        ny,
+        nx,
+        np.ascontiguousarray(prep.dmap.origin, dtype=np.float64),
+        np.ascontiguousarray(prep.dmap.voxel_size, dtype=np.float64),
+        len(_RADII),
+        _RADII,
+        prep.gvals,
+        _UNIT,
+        _UNIT_OFFSETS,
+        len(_UNIT_OFFSETS) - 1,
+        prep.threads,
+        result,
+    )
+    if status:
+        raise MemoryError("not enough memory to score the atoms")
+    out[:] = result
+
+
+def _pearson(d: np.ndarray, g: np.ndarray) -> float:
+    """Chimera's one-pass correlation about the mean, as the kernel computes it; 0 if undefined."""
+    n = float(len(d))
+    md, mg = d.sum() / n, g.sum() / n
+    product = max((np.dot(d, d) - n * md * md) * (np.dot(g, g) - n * mg * mg), 0.0)
+    root = np.sqrt(product)
+    return float((np.dot(d, g) - n * md * mg) / root) if root > 0 else 0.0
 
 
 def _copy_to_hydrogens(model: AtomModel, q: np.ndarray) -> None:
@@ -512,42 +391,24 @@ def atom_samples(
     _check(sigma, mode)
     if model.is_hydrogen[index]:
         raise ParameterError("Hydrogen atoms are not scored; pick a heavy atom.")
-    prep = _prepare(dmap, model, sigma, mode, np.array([index]))
+    prep = _prepare(dmap, model, sigma, mode, np.array([index]), None)
     c = prep.centres[0]
     buf = np.empty((_UNIT.shape[0], 3))
     points = [c[None, :].repeat(CENTRE_WEIGHT, axis=0)]
     radius = [np.zeros(CENTRE_WEIGHT)]
     for r in _RADII:
-        count = _shell_points(
-            c[0],
-            c[1],
-            c[2],
-            r,
-            prep.nb_xyz,
-            prep.nb_xyz32,
-            prep.single_precision_check,
-            prep.nb_idx,
-            prep.nb_dist,
-            0,
-            len(prep.nb_idx),
-            _UNIT,
-            _UNIT_OFFSETS,
-            buf,
-        )
+        count = lib.qs_shell_points(
+            c, r, prep.nb_xyz, prep.nb_xyz32, int(prep.single_precision_check),
+            prep.nb_idx, prep.nb_dist, len(prep.nb_idx) if prep.nb_offsets[-1] else 0,
+            _UNIT, _UNIT_OFFSETS, len(_UNIT_OFFSETS) - 1, buf,
+        )  # fmt: skip
         points.append(buf[:count].copy())
         radius.append(np.full(count, r))
     pts = np.concatenate(points)
     rad = np.concatenate(radius)
-    values = _sample_points(prep.grid, prep.origin, prep.voxel, pts).astype(np.float64)
+    values = sample_points(prep.dmap, pts)
     reference = np.exp(-0.5 * (rad / sigma) ** 2)
-    q = _pearson(
-        float(len(values)),
-        values.sum(),
-        (values * values).sum(),
-        reference.sum(),
-        (reference * reference).sum(),
-        (values * reference).sum(),
-    )
+    q = _pearson(values, reference)
     return RadialSamples(
         index=index, points=pts, radius=rad, values=values, reference=reference, q=float(q)
     )

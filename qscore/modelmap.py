@@ -25,13 +25,13 @@ import math
 from dataclasses import dataclass
 
 import gemmi
-import numba
 import numpy as np
 import pandas as pd
 import scipy.fft
 from scipy.spatial import cKDTree
 
 from qscore import defaults
+from qscore._native import lib
 from qscore.errors import NoOverlapError, ParameterError
 from qscore.maps import DensityMap, crop_map, sample
 from qscore.models import AtomModel
@@ -90,39 +90,6 @@ def _lattice_box(
     return lo, size
 
 
-@numba.njit(cache=True)
-def _splat(grid, origin, step, xyz, weight, sigma, radius):  # pragma: no cover - compiled
-    """Add ``weight·exp(−r²/2σ²)`` within ``radius`` of each atom to ``grid`` [z, y, x]."""
-    nz, ny, nx = grid.shape
-    inv2s2 = 0.5 / (sigma * sigma)
-    r2max = radius * radius
-    for a in range(xyz.shape[0]):
-        lo = np.empty(3, np.int64)
-        hi = np.empty(3, np.int64)
-        dims = (nx, ny, nz)
-        for k in range(3):
-            g = (xyz[a, k] - origin[k]) / step[k]
-            r = radius / step[k]
-            lo[k] = max(int(math.ceil(g - r)), 0)
-            hi[k] = min(int(math.floor(g + r)), dims[k] - 1)
-        if lo[0] > hi[0] or lo[1] > hi[1] or lo[2] > hi[2]:
-            continue
-        w = weight[a]
-        for iz in range(lo[2], hi[2] + 1):
-            dz = origin[2] + iz * step[2] - xyz[a, 2]
-            for iy in range(lo[1], hi[1] + 1):
-                dy = origin[1] + iy * step[1] - xyz[a, 1]
-                dzy = dz * dz + dy * dy
-                if dzy > r2max:
-                    continue
-                for ix in range(lo[0], hi[0] + 1):
-                    dx = origin[0] + ix * step[0] - xyz[a, 0]
-                    d2 = dzy + dx * dx
-                    if d2 <= r2max:
-                        grid[iz, iy, ix] += w * math.exp(-d2 * inv2s2)
-    return grid
-
-
 def molmap(
     model: AtomModel,
     resolution: float,
@@ -160,7 +127,11 @@ def molmap(
     norm = (2.0 * math.pi) ** -1.5 / sigma**3
     weight = np.asarray(model.atomic_number, dtype=np.float64)[index] * norm
     grid = np.zeros((int(size[2]), int(size[1]), int(size[0])), dtype=np.float32)
-    _splat(grid, np.asarray(origin, dtype=np.float64), voxel, xyz, weight, sigma, cutoff * sigma)
+    lib.qs_splat(
+        grid, *grid.shape, np.ascontiguousarray(origin, dtype=np.float64),
+        np.ascontiguousarray(voxel, dtype=np.float64), len(xyz), xyz,
+        np.ascontiguousarray(weight), sigma, cutoff * sigma,
+    )  # fmt: skip
     return DensityMap(grid, origin, voxel, source=f"molmap {d:g} Å")
 
 

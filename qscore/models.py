@@ -16,7 +16,6 @@ from pathlib import Path
 import gemmi
 import numpy as np
 import pandas as pd
-from scipy.spatial import cKDTree
 
 from qscore.errors import EmptyModelError, ModelFormatError
 
@@ -396,6 +395,8 @@ def _hydrogen_parents(xyz: np.ndarray, is_h: np.ndarray, residue_index: np.ndarr
     heavy_idx = np.flatnonzero(~is_h)
     if len(h_idx) == 0 or len(heavy_idx) == 0:
         return parent
+    from scipy.spatial import cKDTree
+
     tree = cKDTree(xyz[heavy_idx])
     dist, nearest = tree.query(xyz[h_idx], k=1, distance_upper_bound=1.3)
     found = np.isfinite(dist)

@@ -45,8 +45,9 @@ def load_and_score(
     map_name: str | None = None,
     model_name: str | None = None,
     progress: Progress | None = None,
+    threads: int | None = None,
 ) -> Scored:
     """Read both files and score every non-hydrogen atom of the model."""
     dmap, model = load(map_source, model_source, map_name=map_name, model_name=model_name)
-    result = score(dmap, model, sigma=sigma, mode=mode, progress=progress)
+    result = score(dmap, model, sigma=sigma, mode=mode, progress=progress, threads=threads)
     return Scored(dmap=dmap, model=model, result=result)

@@ -1,6 +1,6 @@
 """Entry point of the ``qscore`` command: dispatches to sub-command modules.
 
-Sub-command modules are imported lazily so that ``qscore relative`` does not pay for numba or
+Sub-command modules are imported lazily so that ``qscore relative`` does not pay for the engine or
 dask. Every :class:`~qscore.errors.QscoreError` becomes its sentence on stderr and exit code 2.
 """
 
