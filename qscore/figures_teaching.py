@@ -270,19 +270,27 @@ def _atom_label(model: AtomModel, index: int) -> str:
     )
 
 
-def _bond_lines(xyz: np.ndarray) -> list[tuple[list[float | None], ...]]:
-    """One polyline (x, y, z lists separated by None) of all bonds among ``xyz``."""
-    if len(xyz) < 2:
-        return []
+def _bonded_pairs(xyz: np.ndarray) -> list[tuple[int, int]]:
+    """Index pairs ``(i, j)``, ``i < j``, of the atoms in ``xyz`` within bond length."""
     d = np.linalg.norm(xyz[:, None, :] - xyz[None, :, :], axis=2)
     i, j = np.nonzero(np.triu((d > 0.1) & (d <= BOND_CUTOFF), k=1))
-    if i.size == 0:
-        return []
-    coords: list[list[float | None]] = [[], [], []]
-    for a, b in zip(i, j, strict=True):
-        for k in range(3):
-            coords[k].extend([float(xyz[a, k]), float(xyz[b, k]), None])
-    return [tuple(coords)]
+    return list(zip(i.tolist(), j.tolist(), strict=True))
+
+
+def _polyline(points: np.ndarray, pairs: Sequence[tuple[int, int]]) -> tuple[list, ...]:
+    """One coordinate list per column of ``points`` drawing each pair as a segment (segments
+    separated by None), for a single Plotly line trace."""
+    coords: tuple[list[float | None], ...] = tuple([] for _ in range(points.shape[1]))
+    for a, b in pairs:
+        for k, values in enumerate(coords):
+            values.extend([float(points[a, k]), float(points[b, k]), None])
+    return coords
+
+
+def _bond_lines(xyz: np.ndarray) -> list[tuple[list[float | None], ...]]:
+    """One polyline (x, y, z lists separated by None) of all bonds among ``xyz``."""
+    pairs = _bonded_pairs(xyz)
+    return [_polyline(xyz, pairs)] if pairs else []
 
 
 # ---------------------------------------------------------------------------------------------
@@ -598,8 +606,6 @@ def density_slab(
     floor = float(np.mean(dmap.values))
     top = float(np.median(sample(dmap, pts)))
     image = np.clip((values - floor) / (top - floor), 0.0, 1.0) if top > floor else values * 0
-    d = np.linalg.norm(pts[:, None, :] - pts[None, :, :], axis=2)
-    i, j = np.nonzero(np.triu((d > 0.1) & (d <= BOND_CUTOFF), k=1))
     return SlabPanel(
         title=title,
         u=us,
@@ -609,7 +615,7 @@ def density_slab(
         atom_names=np.asarray(names if len(names) else [""] * len(pts), dtype=object),
         atom_elements=np.asarray(elements if len(elements) else ["C"] * len(pts), dtype=object),
         atom_q=None if atom_q is None else np.asarray(atom_q, float),
-        bonds=list(zip(i.tolist(), j.tolist(), strict=True)),
+        bonds=_bonded_pairs(pts),
     )
 
 
@@ -642,11 +648,7 @@ def slab_figure(
             row=1,
             col=col,
         )
-        xs: list[float | None] = []
-        ys: list[float | None] = []
-        for a, b in panel.bonds:
-            xs += [panel.atom_uv[a, 0], panel.atom_uv[b, 0], None]
-            ys += [panel.atom_uv[a, 1], panel.atom_uv[b, 1], None]
+        xs, ys = _polyline(panel.atom_uv, panel.bonds)
         fig.add_trace(
             go.Scatter(
                 x=xs,
