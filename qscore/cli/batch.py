@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from qscore import defaults
+from qscore.cli.common import progress_bar
 
 #: Failed entries listed by name in the closing tally.
 SHOWN_FAILURES = 10
@@ -54,22 +55,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def _progress_bar():
-    """A tqdm bar with ok/failed/remaining counts on an interactive terminal, else nothing."""
-    if not sys.stderr.isatty():
-        return None, None
-    from tqdm import tqdm
-
-    bar = tqdm(total=0, unit="entry", file=sys.stderr)
-
-    def update(done: int, total: int, stage: str) -> None:
-        bar.total = total
-        bar.set_postfix_str(stage, refresh=False)
-        bar.update(done - bar.n)
-
-    return bar, update
-
-
 def tally_text(frame, out: Path) -> str:
     """The closing lines: counts, where the results are, and the failed entries' sentences."""
     ok = int((frame["status"] == "ok").sum())
@@ -90,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     from qscore.batch import connect, run_batch
 
     out = Path(args.out)
-    bar, progress = _progress_bar()
+    bar, progress = progress_bar("entry", leave=True, stage_in_postfix=True)
     client = None
     try:
         if args.scheduler:

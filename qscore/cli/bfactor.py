@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
 from qscore import defaults
-from qscore.cli.common import add_json_option, write_json
+from qscore.cli.common import (
+    add_json_option,
+    add_map_model_arguments,
+    progress_bar,
+    write_json,
+)
 
 
 def _default_f_range() -> str:
@@ -26,8 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "reports CC and CC-mean of the molmap-style model map for the model and per chain."
         ),
     )
-    parser.add_argument("map", metavar="MAP", help="density map (.mrc .map .ccp4 .mrcs, or .gz)")
-    parser.add_argument("model", metavar="MODEL", help="atomic model (.pdb .cif .ent, or .gz)")
+    add_map_model_arguments(parser)
     parser.add_argument(
         "--resolution",
         type=float,
@@ -62,22 +65,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add_json_option(parser)
     parser.set_defaults(func=run)
-
-
-def _progress_bar():
-    """A tqdm bar on an interactive terminal, nothing when output is piped."""
-    if not sys.stderr.isatty():
-        return None, None
-    from tqdm import tqdm
-
-    bar = tqdm(total=0, file=sys.stderr, leave=False)
-
-    def update(done: int, total: int, stage: str) -> None:
-        bar.total = total
-        bar.set_description(stage)
-        bar.update(done - bar.n)
-
-    return bar, update
 
 
 def summary(dmap, model, result, bfac, correlations: dict[str, Any]) -> dict[str, Any]:
@@ -127,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
             "The map resolution is needed for the model maps: give it with --resolution D "
             "(the model file does not record one)."
         )
-    bar, progress = _progress_bar()
+    bar, progress = progress_bar()
     try:
         result = score(dmap, model, sigma=args.sigma, mode=args.mode, progress=progress)
         bfac = estimate_bfactors(

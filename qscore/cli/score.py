@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
 from qscore import defaults
-from qscore.cli.common import add_json_option, write_json
+from qscore.cli.common import (
+    add_json_option,
+    add_map_model_arguments,
+    progress_bar,
+    write_json,
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -20,8 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "gzipped) exactly as MapQ does. Without output options a short summary is printed."
         ),
     )
-    parser.add_argument("map", metavar="MAP", help="density map (.mrc .map .ccp4 .mrcs, or .gz)")
-    parser.add_argument("model", metavar="MODEL", help="atomic model (.pdb .cif .ent, or .gz)")
+    add_map_model_arguments(parser)
     parser.add_argument(
         "--sigma",
         type=float,
@@ -54,22 +57,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def _progress_bar():
-    """A tqdm bar on an interactive terminal, nothing when output is piped."""
-    if not sys.stderr.isatty():
-        return None, None
-    from tqdm import tqdm
-
-    bar = tqdm(total=0, unit="atom", file=sys.stderr, leave=False)
-
-    def update(done: int, total: int, stage: str) -> None:
-        bar.total = total
-        bar.set_description(stage)
-        bar.update(done - bar.n)
-
-    return bar, update
-
-
 def summary(scored, resolution: float | None, reference, window: float) -> dict[str, Any]:
     """The JSON document of a scoring run (the CLI contract)."""
     from qscore.aggregate import model_summary
@@ -99,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
     from qscore.pipeline import load_and_score
     from qscore.reference import default_reference, load_reference
 
-    bar, progress = _progress_bar()
+    bar, progress = progress_bar("atom")
     try:
         scored = load_and_score(
             args.map, args.model, sigma=args.sigma, mode=args.mode, progress=progress
