@@ -3,6 +3,7 @@ resuming, the command line and refitting the statistical model from batch result
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -93,9 +94,9 @@ def serial(manifest: Path) -> dict[str, Outcome]:
     return outcomes
 
 
-@pytest.fixture(scope="module")
-def cluster():
-    """A two-worker local cluster shared by the tests that do not disturb it."""
+@contextlib.contextmanager
+def _local_client():
+    """A client of a two-worker local Dask cluster with its own scratch folder."""
     from distributed import Client, LocalCluster
 
     with (
@@ -109,6 +110,13 @@ def cluster():
         ) as local,
         Client(local) as client,
     ):
+        yield client
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """A two-worker local cluster shared by the tests that do not disturb it."""
+    with _local_client() as client:
         yield client
 
 
@@ -234,20 +242,8 @@ def test_two_workers_give_the_serial_results(
 def test_a_killed_worker_still_yields_every_entry(
     manifest: Path, serial: dict, tmp_path: Path
 ) -> None:
-    from distributed import Client, LocalCluster
-
     killed: list[int] = []
-    with (
-        tempfile.TemporaryDirectory(prefix="qscore-test-dask-") as scratch,
-        LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            local_directory=scratch,
-        ) as local,
-        Client(local) as client,
-    ):
+    with _local_client() as client:
 
         def kill_busy_worker(done: int, total: int, stage: str) -> None:
             if done != 1 or killed:
