@@ -30,6 +30,7 @@ __all__ = [
     "all_heavy_xyz",
     "build_protein",
     "new_structure",
+    "sequence_and_ss",
     "structure_to_mmcif",
 ]
 
@@ -552,6 +553,14 @@ class _SideChains:
             for i in bad:
                 gaps[i] = self._pick(i)
         return [c or [] for c in self.choice]
+
+
+def sequence_and_ss(parts: Sequence[tuple[str, str]]) -> tuple[str, str]:
+    """The ``sequence`` and ``ss`` of :func:`build_protein` from ``(segment, ss letter)`` parts,
+    e.g. ``[("MS", "L"), ("PEELLKK", "H")]``."""
+    sequence = "".join(segment for segment, _ in parts)
+    ss = "".join(letter * len(segment) for segment, letter in parts)
+    return sequence, ss
 
 
 def build_protein(

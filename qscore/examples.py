@@ -25,7 +25,7 @@ from typing import Any
 import gemmi
 import numpy as np
 
-from qscore.builder import build_protein, structure_to_mmcif
+from qscore.builder import build_protein, sequence_and_ss, structure_to_mmcif
 from qscore.builder_hetero import (
     add_glycan,
     add_ions,
@@ -40,6 +40,7 @@ from qscore.simulate import simulate_map
 
 __all__ = [
     "GENERATOR_VERSION",
+    "SCENARIO_PARTS",
     "Example",
     "builtin_example",
     "cache_dir",
@@ -108,7 +109,7 @@ def cache_dir() -> Path:
 # Models
 
 #: The scenario protein: 3 helices around a 3-stranded anti-parallel sheet, all 20 amino acids.
-_SCENARIO_PARTS = [
+SCENARIO_PARTS = [
     ("MS", "L"),
     ("PEELLKKAEELIKRAQ", "H"),
     ("EGNWD", "L"),
@@ -137,12 +138,6 @@ _BUILTIN_EXTRA = [
 ]
 
 
-def _spec(parts: list[tuple[str, str]]) -> tuple[str, str]:
-    seq = "".join(p for p, _ in parts)
-    ss = "".join(s * len(p) for p, s in parts)
-    return seq, ss
-
-
 def _residues_of(parts: list[tuple[str, str]], index: int, first: int = 1) -> list[int]:
     """Residue numbers of segment ``index`` of ``parts``."""
     start = first + sum(len(p) for p, _ in parts[:index])
@@ -151,7 +146,7 @@ def _residues_of(parts: list[tuple[str, str]], index: int, first: int = 1) -> li
 
 @cache
 def _scenario_protein() -> gemmi.Structure:
-    seq, ss = _spec(_SCENARIO_PARTS)
+    seq, ss = sequence_and_ss(SCENARIO_PARTS)
     return build_protein(seq, ss, seed=7)
 
 
@@ -161,7 +156,7 @@ def scenario_model() -> gemmi.Structure:
 
 
 def _builtin_model() -> gemmi.Structure:
-    seq, ss = _spec(_SCENARIO_PARTS + _BUILTIN_EXTRA)
+    seq, ss = sequence_and_ss(SCENARIO_PARTS + _BUILTIN_EXTRA)
     st = build_protein(seq, ss, seed=11)
     st = add_ligand(st, seed=3)
     st = add_nucleic(st, "GGCAUCGCUAGC", seed=5)
@@ -358,14 +353,14 @@ def _flipped_ligand(truth: gemmi.Structure) -> gemmi.Structure:
 
 
 _LADDER = (1.5, 2.5, 3.5, 6.0)
-_MISFIT = _residues_of(_SCENARIO_PARTS, 9)[3:13]
-_FLEX_LOOP = _residues_of(_SCENARIO_PARTS, 8)
-_FLEX_SIDECHAIN = _residues_of(_SCENARIO_PARTS, 11)[9]  # an ARG in the third helix
-_GLYCAN_ASN = _residues_of(_SCENARIO_PARTS, 4)[0]  # the ASN of the first hairpin turn
+_MISFIT = _residues_of(SCENARIO_PARTS, 9)[3:13]
+_FLEX_LOOP = _residues_of(SCENARIO_PARTS, 8)
+_FLEX_SIDECHAIN = _residues_of(SCENARIO_PARTS, 11)[9]  # an ARG in the third helix
+_GLYCAN_ASN = _residues_of(SCENARIO_PARTS, 4)[0]  # the ASN of the first hairpin turn
 _POOR_SUGAR = 4
 _POOR_NUCLEOTIDES = [5, 6, 7, 8]
-_BUILTIN_LOOP = _residues_of(_SCENARIO_PARTS + _BUILTIN_EXTRA, 19)
-_BUILTIN_SHIFTED = _residues_of(_SCENARIO_PARTS + _BUILTIN_EXTRA, 13)[6:8]
+_BUILTIN_LOOP = _residues_of(SCENARIO_PARTS + _BUILTIN_EXTRA, 19)
+_BUILTIN_SHIFTED = _residues_of(SCENARIO_PARTS + _BUILTIN_EXTRA, 13)[6:8]
 
 
 def _ladder(d: float) -> _Scenario:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy.spatial import cKDTree
 
-from qscore.builder import build_protein, structure_to_mmcif
+from qscore.builder import build_protein, sequence_and_ss, structure_to_mmcif
 from qscore.builder_geometry import superpose, torsion
 from qscore.builder_hetero import (
     add_glycan,
@@ -23,25 +23,12 @@ from qscore.builder_hetero import (
 from qscore.builder_ic import ONE_TO_THREE, SIDE_CHAINS
 from qscore.builder_nucleic import BASE_ATOMS, nucleotide_strand
 from qscore.builder_topology import bonds
+from qscore.examples import SCENARIO_PARTS
 
-# helix - hairpin sheet (3 strands) - helix; every amino acid at least once
-PARTS = [
-    ("MS", "L"),
-    ("PEELLKKAEELIKRAQ", "H"),
-    ("EGNWD", "L"),
-    ("KVEVTVH", "E"),
-    ("NG", "L"),
-    ("KTYRFEV", "E"),
-    ("DG", "L"),
-    ("RKIEV", "E"),
-    ("HPSTGKP", "L"),
-    ("DAELAKEFAKLAIEAA", "H"),
-    ("GSW", "L"),
-    ("SPEEIAKKCLEYLKKH", "H"),
-    ("GK", "L"),
-]
-SEQ = "".join(p for p, _ in PARTS)
-SS = "".join(s * len(p) for p, s in PARTS)
+# helix - hairpin sheet (3 strands) - helix; every amino acid at least once: the scenario
+# protein without its third helix
+PARTS = [p for p in SCENARIO_PARTS if p not in (("KRGD", "L"), ("TEQLREVLERLMQQ", "H"))]
+SEQ, SS = sequence_and_ss(PARTS)
 
 HEAVY_ATOMS_PER_RESIDUE = {
     "GLY": 4, "ALA": 5, "SER": 6, "CYS": 6, "VAL": 7, "THR": 7, "PRO": 7, "ILE": 8, "LEU": 8,
