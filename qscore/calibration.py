@@ -20,6 +20,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from qscore.builder_ic import ONE_TO_THREE
+from qscore.expected import expected_q
 
 __all__ = ["B0_TABLE", "NOISE", "b_profile", "base_b", "calibrate", "calibrated_b_factors"]
 
@@ -116,7 +117,7 @@ def calibrate(
     profile = b_profile(st, seed=seed)
     out = {}
     for d in resolutions:
-        target = _q_peak(d)
+        target = expected_q(d, 0.4).q_peak
         lo, hi = np.log(1.0), np.log(800.0)
         for _ in range(14):
             mid = 0.5 * (lo + hi)
@@ -125,8 +126,3 @@ def calibrate(
             lo, hi = (mid, hi) if q > target else (lo, mid)
         out[float(d)] = float(np.exp(0.5 * (lo + hi)))
     return out
-
-
-def _q_peak(d: float) -> float:
-    """Q_peak(d) at sigma 0.4 (paper equations 1 and 2)."""
-    return -0.0016 * d**3 + 0.0434 * d**2 - 0.3956 * d + 1.3366 + 0.024

@@ -16,13 +16,9 @@ import pytest
 
 from qscore import examples
 from qscore.engine import score
+from qscore.expected import expected_q
 from qscore.maps import read_map
 from qscore.models import read_model
-
-try:
-    from qscore.expected import expected_q as _expected_q
-except ImportError:  # pragma: no cover - the expected-Q module is optional here
-    _expected_q = None
 
 NEAR_PEAK = 0.03
 BACKBONE = ["N", "CA", "C", "O", "OXT"]
@@ -30,11 +26,8 @@ BACKBONE = ["N", "CA", "C", "O", "OXT"]
 
 def bands(d: float) -> tuple[float, float, float]:
     """(Q_low_95, Q_peak, Q_high_95) at resolution d for sigma 0.4 (equations 1–4)."""
-    if _expected_q is not None:
-        e = _expected_q(d, 0.4)
-        return e.q_low95, e.q_peak, e.q_high95
-    mean = -0.0016 * d**3 + 0.0434 * d**2 - 0.3956 * d + 1.3366
-    return mean - 0.126, mean + 0.024, mean + 0.109
+    e = expected_q(d, 0.4)
+    return e.q_low95, e.q_peak, e.q_high95
 
 
 @pytest.fixture(scope="module", autouse=True)
