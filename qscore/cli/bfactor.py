@@ -9,8 +9,8 @@ from qscore import defaults
 from qscore.cli.common import (
     add_json_option,
     add_map_model_arguments,
+    emit,
     progress_bar,
-    write_json,
 )
 
 
@@ -137,10 +137,7 @@ def run(args: argparse.Namespace) -> int:
         )
         with open(args.pdb, "w", encoding="utf-8") as fh:
             fh.write(export.pdb_text(model, bfac.b_iso, remarks=remarks))
-    if args.json:
-        write_json(doc, args.json)
-    if args.json != "-":
-        print(_text(doc))
+    emit(doc, args.json, _text)
     return 0
 
 

@@ -7,6 +7,7 @@ import argparse
 import json
 import math
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -68,3 +69,12 @@ def write_json(obj: Any, path: str | Path) -> None:
         sys.stdout.write(text)
     else:
         Path(path).write_text(text, encoding="utf-8")
+
+
+def emit(doc: dict[str, Any], json_path: str | None, text: Callable[[dict[str, Any]], str]) -> None:
+    """Write ``doc`` as JSON when ``--json`` asks for it, then print ``text(doc)`` unless the JSON
+    goes to standard output."""
+    if json_path:
+        write_json(doc, json_path)
+    if json_path != "-":
+        print(text(doc))

@@ -9,8 +9,8 @@ from qscore import defaults
 from qscore.cli.common import (
     add_json_option,
     add_map_model_arguments,
+    emit,
     progress_bar,
-    write_json,
 )
 
 
@@ -109,10 +109,7 @@ def run(args: argparse.Namespace) -> int:
     if args.pdb:
         remarks = (f"Q-scores (sigma {args.sigma:g}, {args.mode}) in the B-factor column",)
         export.write_pdb(model, q, args.pdb, remarks=remarks)
-    if args.json:
-        write_json(doc, args.json)
-    if args.json != "-":
-        print(_text(doc))
+    emit(doc, args.json, _text)
     return 0
 
 
