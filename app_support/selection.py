@@ -37,6 +37,20 @@ def from_plot(event, key: str) -> None:
         state.select_residue(row)
 
 
+def table(frame, key: str, column_config: dict) -> None:
+    """``frame`` as a dataframe in which one row can be selected; selecting a row selects the
+    residue its index names (a row of the residue table)."""
+    event = st.dataframe(
+        frame,
+        hide_index=True,
+        on_select="rerun",
+        selection_mode="single-row",
+        key=key,
+        column_config=column_config,
+    )
+    from_table(event, list(frame.index), key)
+
+
 def from_table(event, rows: list[int], key: str) -> None:
     """Select the residue of a newly selected row of a dataframe (``rows`` maps positions)."""
     chosen = list(getattr(getattr(event, "selection", None), "rows", []) or [])

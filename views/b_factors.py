@@ -124,13 +124,10 @@ st.caption(
 shown = worst[
     ["chain", "resseq", "icode", "resname", "cc", "cc_mean", "cc_mean_b", "mean_b", "n_points"]
 ]
-event = st.dataframe(
+selection.table(
     shown,
-    hide_index=True,
-    on_select="rerun",
-    selection_mode="single-row",
-    key="bf-worst",
-    column_config={
+    "bf-worst",
+    {
         "cc": st.column_config.NumberColumn("CC", format="%.3f"),
         "cc_mean": st.column_config.NumberColumn("CC-mean", format="%.3f"),
         "cc_mean_b": st.column_config.NumberColumn("CC-mean, B from Q", format="%.3f"),
@@ -138,7 +135,6 @@ event = st.dataframe(
         "n_points": st.column_config.NumberColumn("points"),
     },
 )
-selection.from_table(event, list(worst.index), "bf-worst")
 picked = state.current()
 if picked is not None and picked.selected is not None and picked.selected != row:
     st.rerun()

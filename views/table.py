@@ -56,20 +56,16 @@ st.caption(
     f"{len(shown):,} of {len(table):,} residues, lowest Q relative to Q_peak first. "
     "Click a column header to sort; select a row to show the residue in 3D."
 )
-event = st.dataframe(
+selection.table(
     shown[columns],
-    hide_index=True,
-    on_select="rerun",
-    selection_mode="single-row",
-    key="residue-table",
-    column_config={
+    "residue-table",
+    {
         **number,
         "q": st.column_config.NumberColumn("Q", format="%.3f"),
         "expected": st.column_config.NumberColumn("expected (Q_peak)", format="%.3f"),
         "deviation": st.column_config.NumberColumn("Q − Q_peak", format="%+.3f"),
     },
 )
-selection.from_table(event, list(shown.index), "residue-table")
 if result.selected is not None:
     st.caption("The selected residue is shown on the 3D structure page.")
 
