@@ -39,7 +39,7 @@ WORK = BENCH / ".work"
 PEERS = BENCH / ".peers"
 QSCORE = REPO / ".venv" / "bin" / "qscore"
 QSCORE_PYTHON = REPO / ".venv" / "bin" / "python"
-SOURCE_MODEL = Path("/work/shared/data/emd-30342/7cec_chainA.cif")
+SOURCE_MODEL = REPO.parent / "shared" / "data" / "emd-30342" / "7cec_chainA.cif"
 
 #: Size label -> number of copies of the source chain.
 SIZES = {"4k": 1, "17k": 4, "100k": 24}
