@@ -222,3 +222,14 @@ def test_progress_reports_every_atom():
     calls = []
     engine.score(dmap, model, progress=lambda done, total, stage: calls.append((done, total)))
     assert calls[0] == (0, 1) and calls[-1] == (1, 1)
+
+
+def test_compiled_sampling_matches_the_numpy_sampler(emd30342_pair):
+    from qscore.maps import sample
+
+    dmap, model = emd30342_pair
+    rng = np.random.default_rng(7)
+    lo, hi = dmap.origin - 2.0, dmap.origin + (np.array(dmap.shape_xyz) - 1) * dmap.voxel_size + 2.0
+    points = rng.uniform(lo, hi, size=(5000, 3))
+    points[:10] = dmap.origin + (np.array(dmap.shape_xyz) - 1) * dmap.voxel_size  # upper corner
+    np.testing.assert_allclose(engine.sample_points(dmap, points), sample(dmap, points), atol=1e-6)
