@@ -316,6 +316,26 @@ def _curve_traces(fig: go.Figure, sigma: float, lo: float, hi: float, **where) -
         fig.add_trace(trace, **where)
 
 
+def archive_trace(
+    reference: pd.DataFrame, *, color: str = ARCHIVE, hover: bool = True
+) -> go.Scattergl:
+    """The reference entries as a WebGL point cloud (Q against resolution), optionally hoverable."""
+    points = {
+        "x": reference["resolution"],
+        "y": reference["qscore"],
+        "mode": "markers",
+        "name": f"EMDB entries ({len(reference):,})",
+        "marker": {"color": color, "size": 4},
+    }
+    if hover:
+        return go.Scattergl(
+            **points,
+            text=reference["id"],
+            hovertemplate="%{text}<br>%{x:.2f} Å, Q %{y:.3f}<extra></extra>",
+        )
+    return go.Scattergl(**points, hoverinfo="skip")
+
+
 def archive_figure(
     reference: pd.DataFrame,
     *,
@@ -333,17 +353,7 @@ def archive_figure(
     :func:`qscore.archive.polynomial_fits`.
     """
     fig = go.Figure()
-    fig.add_trace(
-        go.Scattergl(
-            x=reference["resolution"],
-            y=reference["qscore"],
-            mode="markers",
-            name=f"EMDB entries ({len(reference):,})",
-            marker={"color": ARCHIVE, "size": 4},
-            text=reference["id"],
-            hovertemplate="%{text}<br>%{x:.2f} Å, Q %{y:.3f}<extra></extra>",
-        )
-    )
+    fig.add_trace(archive_trace(reference))
     lo = max(0.5, float(reference["resolution"].min())) if len(reference) else 1.0
     hi = min(12.0, float(reference["resolution"].max())) if len(reference) else 10.0
     lo, hi = min(lo, 1.0), max(hi, 10.0)

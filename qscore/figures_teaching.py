@@ -18,7 +18,7 @@ from plotly.subplots import make_subplots
 
 from qscore.engine import RadialSamples
 from qscore.expected import ExpectedQ, expected_curves
-from qscore.figures import BAND, PEAK, RED, band_curve_traces
+from qscore.figures import BAND, PEAK, RED, archive_trace, band_curve_traces
 from qscore.maps import DensityMap, sample
 from qscore.models import AtomModel
 from qscore.reference import ReferenceTable
@@ -313,17 +313,7 @@ def bands_figure(
     the archive cloud cannot cover the curves or the star."""
     fig = go.Figure()
     if reference is not None:
-        data = reference.data
-        fig.add_trace(
-            go.Scattergl(
-                x=data["resolution"],
-                y=data["qscore"],
-                mode="markers",
-                name=f"EMDB entries ({len(data):,})",
-                marker={"color": "rgba(90, 100, 120, 0.09)", "size": 4},
-                hoverinfo="skip",
-            )
-        )
+        fig.add_trace(archive_trace(reference.data, color="rgba(90, 100, 120, 0.09)", hover=False))
     for trace in band_curve_traces(
         expected_curves(np.linspace(1.0, 10.0, 181), sigma),
         trace=go.Scattergl,
