@@ -10,7 +10,7 @@ from __future__ import annotations
 import gzip
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import gemmi
@@ -108,8 +108,6 @@ class AtomModel:
 
     def with_coordinates(self, xyz: np.ndarray) -> AtomModel:
         """The same model with new coordinates (a moved ligand, a shifted segment, ...)."""
-        from dataclasses import replace
-
         xyz = np.ascontiguousarray(xyz, dtype=np.float64)
         if xyz.shape != self.xyz.shape:
             raise ValueError("new coordinates must have the shape of the old ones")
