@@ -5,8 +5,8 @@ from setuptools import Extension, setup
 setup(
     ext_modules=[
         Extension(
-            "qscore._kernel",
-            sources=["qscore/_kernel.c"],
+            "qscore.engine._kernel",
+            sources=["qscore/engine/_kernel.c"],
             extra_compile_args=["-O2", "-fopenmp", "-ffp-contract=off", "-fno-fast-math"],
             extra_link_args=["-fopenmp"],
         )

@@ -19,11 +19,11 @@ from typing import Any
 
 import streamlit as st
 
-from app_support.results import Analysis
 from qscore import defaults
+from qscore.analysis.tables import Analysis
 from qscore.engine import score
-from qscore.maps import read_map
-from qscore.models import AtomModel, read_model
+from qscore.io.maps import read_map
+from qscore.io.models import AtomModel, read_model
 from qscore.pipeline import Scored
 
 MAX_ENTRIES = 8

@@ -1,4 +1,4 @@
-"""The built-in example a first-time visitor sees: ``qscore.examples`` when available, else the
+"""The built-in example a first-time visitor sees: ``qscore.synthetic.examples`` when available, else the
 EMD-30342 chain A data shipped next to the project."""
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ def _expectation_text(expectation: object) -> str:
 
 
 def info_from(example, expectation: Callable[[object], str] = _expectation_text) -> ExampleInfo:
-    """The dashboard's description of a ``qscore.examples.Example``; ``expectation`` turns its
+    """The dashboard's description of a ``qscore.synthetic.examples.Example``; ``expectation`` turns its
     machine-readable expectation into sentences."""
     return ExampleInfo(
         title=str(example.title),
@@ -62,7 +62,7 @@ def info_from(example, expectation: Callable[[object], str] = _expectation_text)
 
 def _from_library() -> ExampleInfo | None:
     try:
-        from qscore.examples import builtin_example
+        from qscore.synthetic.examples import builtin_example
     except ImportError:
         return None
     try:

@@ -11,10 +11,10 @@ from dataclasses import dataclass, replace
 
 import streamlit as st
 
-from app_support.results import Analysis
+from qscore.analysis.reference import ReferenceTable, default_reference
+from qscore.analysis.tables import Analysis
 from qscore.defaults import WINDOW
 from qscore.pipeline import Scored
-from qscore.reference import ReferenceTable, default_reference
 
 RESULT = "qs.result"
 SELECTED = "qs.selected"

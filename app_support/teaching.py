@@ -17,8 +17,8 @@ import streamlit as st
 
 from app_support.example import ExampleInfo, info_from
 from qscore.errors import QscoreError
-from qscore.figures_teaching import residue_atoms, showcase_residue
 from qscore.pipeline import Scored, load_and_score
+from qscore.plotting.teaching import residue_atoms, showcase_residue
 
 logger = logging.getLogger(__name__)
 
@@ -55,9 +55,9 @@ html { font-size: 19px; }
 @st.cache_resource(show_spinner="Preparing the teaching scenarios…")
 def _load_scenarios() -> tuple[list, str | None]:
     try:
-        from qscore.examples import scenarios
+        from qscore.synthetic.examples import scenarios
     except ImportError:
-        return [], "The scenario generator (qscore.examples) is not installed."
+        return [], "The scenario generator (qscore.synthetic.examples) is not installed."
     try:
         return list(scenarios()), None
     except Exception as exc:  # a broken generator must not take the teaching pages down
@@ -66,7 +66,7 @@ def _load_scenarios() -> tuple[list, str | None]:
 
 
 def scenario_list() -> list:
-    """The teaching scenarios (``qscore.examples.Example``) in workshop order; [] if unavailable."""
+    """The teaching scenarios (``qscore.synthetic.examples.Example``) in workshop order; [] if unavailable."""
     return _load_scenarios()[0]
 
 

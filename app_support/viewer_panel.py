@@ -13,9 +13,9 @@ from app_support import state
 from app_support.cache import _Store
 from app_support.layout import KEEP, kept
 from app_support.state import Current
-from qscore.expected import expected_q
-from qscore.figures import residue_label
-from qscore.viewer import Focus, contour_default, viewer_html
+from qscore.analysis.expected import expected_q
+from qscore.plotting.figures import residue_label
+from qscore.plotting.viewer import Focus, contour_default, viewer_html
 
 JS_FILE = Path(__file__).resolve().parents[1] / "static" / "vendor" / "3Dmol-min.js"
 MISSING_JS = (

@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Benchmark data not found ({args.map}, {args.model}).", file=sys.stderr)
         return 2
 
-    from qscore.bfactor import estimate_bfactors, model_correlations
+    from qscore.analysis.bfactor import estimate_bfactors, model_correlations
     from qscore.engine import score
     from qscore.pipeline import load
 

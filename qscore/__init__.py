@@ -14,10 +14,10 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 _LAZY = {
-    "read_map": "qscore.maps",
-    "DensityMap": "qscore.maps",
-    "read_model": "qscore.models",
-    "AtomModel": "qscore.models",
+    "read_map": "qscore.io.maps",
+    "DensityMap": "qscore.io.maps",
+    "read_model": "qscore.io.models",
+    "AtomModel": "qscore.io.models",
     "score": "qscore.engine",
     "ScoreResult": "qscore.engine",
 }

@@ -8,8 +8,8 @@ from typing import IO
 
 from qscore import defaults
 from qscore.engine import Progress, ScoreResult, score
-from qscore.maps import DensityMap, read_map
-from qscore.models import AtomModel, read_model
+from qscore.io.maps import DensityMap, read_map
+from qscore.io.models import AtomModel, read_model
 
 Source = str | os.PathLike | bytes | IO[bytes]
 

@@ -38,8 +38,8 @@ def emd30342() -> Path:
 @pytest.fixture(scope="session")
 def emd30342_pair(emd30342: Path):
     """The EMD-30342 map and 7cec chain A model, read once per test session."""
-    from qscore.maps import read_map
-    from qscore.models import read_model
+    from qscore.io.maps import read_map
+    from qscore.io.models import read_model
 
     return read_map(emd30342 / "emd_30342_chainA_zone.mrc"), read_model(
         emd30342 / "7cec_chainA.cif"

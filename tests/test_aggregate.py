@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from qscore import aggregate
-from qscore.models import read_model
+from qscore.analysis import aggregate
+from qscore.io.models import read_model
 from tests.test_models import pdb_text
 
 

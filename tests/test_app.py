@@ -35,7 +35,9 @@ def test_every_page_on_the_builtin_example(page):
     at = _app().run()
     _assert_clean(at)
     if at.info and "Upload a map" in at.info[0].value:
-        pytest.skip("no built-in example is available (qscore.examples and ../shared absent)")
+        pytest.skip(
+            "no built-in example is available (qscore.synthetic.examples and ../shared absent)"
+        )
     at.switch_page(page).run()
     _assert_clean(at)
 

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from qscore.archive import (
+from qscore.analysis.archive import (
     cross_validate,
     fit_statistical_model,
     offsets,
@@ -17,7 +17,7 @@ from qscore.archive import (
     polynomial_fits,
     window_statistics,
 )
-from qscore.reference import ReferenceTable, load_reference
+from qscore.analysis.reference import ReferenceTable, load_reference
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 PAPER_CSV = SHARED / "data" / "emdb" / "emdb_qscores_sigma0.4_10188.csv"

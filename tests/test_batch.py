@@ -16,8 +16,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from qscore import batch
-from qscore.batch import (
+from qscore.analysis.expected import MEAN_COEFFICIENTS_04
+from qscore.analysis.reference import default_reference, load_reference
+from qscore.batch import runner as batch
+from qscore.batch.runner import (
     Entry,
     ManifestError,
     Outcome,
@@ -33,10 +35,8 @@ from qscore.batch import (
 )
 from qscore.cli.main import main
 from qscore.errors import MapFormatError, ReferenceTableError
-from qscore.expected import MEAN_COEFFICIENTS_04
-from qscore.export import residues_frame
+from qscore.io.export import residues_frame
 from qscore.pipeline import load_and_score
-from qscore.reference import default_reference, load_reference
 
 N_ENTRIES = 20
 #: (sequence, secondary structure, seed) of the small proteins the entries are made from.
@@ -50,9 +50,9 @@ PROTEINS = (
 
 def _write_entries(folder: Path) -> Path:
     """20 entries (models of 4 small proteins, simulated maps at 1.5–8 Å) and their manifest."""
-    from qscore.builder import build_protein, structure_to_mmcif
-    from qscore.maps import write_map
-    from qscore.simulate import simulate_map
+    from qscore.io.maps import write_map
+    from qscore.synthetic.builder.protein import build_protein, structure_to_mmcif
+    from qscore.synthetic.simulate import simulate_map
 
     data = folder / "data"
     data.mkdir(parents=True)

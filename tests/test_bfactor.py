@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from qscore import defaults
-from qscore.bfactor import (
+from qscore.analysis.bfactor import (
     b_from_q,
     estimate_bfactors,
     f_values,
@@ -17,10 +17,10 @@ from qscore.bfactor import (
     residue_b_table,
     residue_correlations,
 )
+from qscore.analysis.modelmap import electron_map_box
 from qscore.engine import score
 from qscore.errors import NoOverlapError, ParameterError
-from qscore.maps import DensityMap
-from qscore.modelmap import electron_map_box
+from qscore.io.maps import DensityMap
 from tests.conftest import EMD30342, require
 from tests.test_modelmap import experimental_like, small_model
 
@@ -103,7 +103,7 @@ def test_no_overlap():
 
 def test_simulated_map_recovers_smooth_b_factors():
     model = require(EMD30342 / "7cec_chainA.cif")
-    from qscore.models import read_model
+    from qscore.io.models import read_model
 
     model = read_model(model)
     rng = np.random.default_rng(11)

@@ -94,9 +94,9 @@ def app_url():
 @pytest.fixture(scope="module")
 def lowest_sidechain() -> tuple[str, int, float]:
     """Label, residue number and Q of the lowest side chain of the shared model."""
-    from qscore.export import residues_frame
-    from qscore.figures import residue_label
+    from qscore.io.export import residues_frame
     from qscore.pipeline import load_and_score
+    from qscore.plotting.figures import residue_label
 
     scored = load_and_score(MAP, MODEL)
     table = residues_frame(scored.model, scored.result.q)

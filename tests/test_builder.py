@@ -9,9 +9,8 @@ import numpy as np
 import pytest
 from scipy.spatial import cKDTree
 
-from qscore.builder import build_protein, sequence_and_ss, structure_to_mmcif
-from qscore.builder_geometry import superpose, torsion
-from qscore.builder_hetero import (
+from qscore.synthetic.builder.geometry import superpose, torsion
+from qscore.synthetic.builder.hetero import (
     add_glycan,
     add_ions,
     add_ligand,
@@ -20,10 +19,11 @@ from qscore.builder_hetero import (
     flip_ligand,
     ligand_atoms,
 )
-from qscore.builder_ic import ONE_TO_THREE, SIDE_CHAINS
-from qscore.builder_nucleic import BASE_ATOMS, nucleotide_strand
-from qscore.builder_topology import bonds
-from qscore.examples import SCENARIO_PARTS
+from qscore.synthetic.builder.internal_coords import ONE_TO_THREE, SIDE_CHAINS
+from qscore.synthetic.builder.nucleic import BASE_ATOMS, nucleotide_strand
+from qscore.synthetic.builder.protein import build_protein, sequence_and_ss, structure_to_mmcif
+from qscore.synthetic.builder.topology import bonds
+from qscore.synthetic.examples import SCENARIO_PARTS
 
 # helix - hairpin sheet (3 strands) - helix; every amino acid at least once: the scenario
 # protein without its third helix

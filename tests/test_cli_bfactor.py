@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from qscore.cli.main import main
-from qscore.maps import write_map
-from qscore.models import read_model
+from qscore.io.maps import write_map
+from qscore.io.models import read_model
 from tests.test_modelmap import experimental_like, small_model, small_structure
 
 

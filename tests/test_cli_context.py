@@ -81,7 +81,7 @@ def test_relative_json_to_stdout(small_csv, capsys):
 
 
 def test_relative_without_reference(monkeypatch, capsys):
-    import qscore.reference as reference
+    import qscore.analysis.reference as reference
 
     monkeypatch.setattr(reference, "default_reference", lambda: None)
     code = main(["relative", "--resolution", "3.0", "--q", "0.5"])
@@ -106,7 +106,7 @@ def test_errors_exit_2(argv, capsys):
 
 
 def test_stats_without_reference(monkeypatch, capsys):
-    import qscore.reference as reference
+    import qscore.analysis.reference as reference
 
     monkeypatch.setattr(reference, "default_reference", lambda: None)
     assert main(["stats"]) == 2

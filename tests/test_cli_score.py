@@ -104,11 +104,11 @@ def small_map(tmp_path) -> Path:
 def small_model(emd30342, tmp_path) -> Path:
     """The first 100 atoms of 7cec moved next to the origin, inside ``small_map``."""
     text = (emd30342 / "7cec_chainA_first100atoms.cif").read_text()
-    from qscore.models import read_model
+    from qscore.io.models import read_model
 
     model = read_model(text.encode(), name="m.cif")
     shift = model.xyz.min(axis=0) - 3.0
-    from qscore.export import pdb_text
+    from qscore.io.export import pdb_text
 
     moved = model.with_coordinates(model.xyz - shift)
     path = tmp_path / "m.pdb"

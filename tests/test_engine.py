@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 from qscore import engine
 from qscore.errors import NoOverlapError, ParameterError
-from qscore.maps import DensityMap, read_map, write_map
-from qscore.models import model_from_structure
+from qscore.io.maps import DensityMap, read_map, write_map
+from qscore.io.models import model_from_structure
 
 
 def make_model(atoms: list[tuple[str, str, str, int, tuple[float, float, float]]]):
@@ -225,7 +225,7 @@ def test_progress_reports_every_atom():
 
 
 def test_compiled_sampling_matches_the_numpy_sampler(emd30342_pair):
-    from qscore.maps import sample
+    from qscore.io.maps import sample
 
     dmap, model = emd30342_pair
     rng = np.random.default_rng(7)

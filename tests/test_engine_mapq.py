@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from qscore import aggregate, engine
-from qscore.models import read_model
+from qscore import engine
+from qscore.analysis import aggregate
+from qscore.io.models import read_model
 from tests.conftest import mapq_scores
 
 #: MapQ's files carry 3 decimals, so ±0.0005 is their rounding; 0.0006 leaves float room.

@@ -14,11 +14,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from qscore import examples
+from qscore.analysis.expected import expected_q
 from qscore.engine import score
-from qscore.expected import expected_q
-from qscore.maps import read_map
-from qscore.models import read_model
+from qscore.io.maps import read_map
+from qscore.io.models import read_model
+from qscore.synthetic import examples
 
 NEAR_PEAK = 0.03
 BACKBONE = ["N", "CA", "C", "O", "OXT"]

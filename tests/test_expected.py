@@ -7,8 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from qscore.errors import ParameterError
-from qscore.expected import (
+from qscore.analysis.expected import (
     ExpectedQ,
     expected_curves,
     expected_q,
@@ -16,6 +15,7 @@ from qscore.expected import (
     verdict,
     verdict_codes,
 )
+from qscore.errors import ParameterError
 
 
 def test_equation_1_by_hand_at_3_angstrom():

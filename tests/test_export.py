@@ -6,8 +6,8 @@ import gemmi
 import numpy as np
 import pytest
 
-from qscore import export
-from qscore.models import read_model
+from qscore.io import export
+from qscore.io.models import read_model
 from tests.test_models import pdb_text
 
 

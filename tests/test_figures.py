@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from qscore import figures
-from qscore.expected import expected_q
+from qscore.analysis.expected import expected_q
+from qscore.plotting import figures
 
 
 def _residues() -> pd.DataFrame:

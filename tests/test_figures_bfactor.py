@@ -6,8 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from qscore.analysis.modelmap import molmap, residue_slices
 from qscore.errors import ParameterError
-from qscore.figures_bfactor import (
+from qscore.io.maps import sample
+from qscore.plotting.bfactor import (
     BEST,
     OTHER,
     f_scan_figure,
@@ -15,8 +17,6 @@ from qscore.figures_bfactor import (
     residue_slices_figure,
     worst_residues,
 )
-from qscore.maps import sample
-from qscore.modelmap import molmap, residue_slices
 from tests.test_modelmap import experimental_like, small_model
 
 

@@ -7,13 +7,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from qscore import figures_teaching as ft
+from qscore.analysis.expected import expected_curves, expected_q
+from qscore.analysis.reference import ReferenceTable
+from qscore.analysis.relative import relative_q
 from qscore.engine import atom_samples, score
-from qscore.expected import expected_curves, expected_q
-from qscore.maps import DensityMap
-from qscore.models import model_from_structure
-from qscore.reference import ReferenceTable
-from qscore.relative import relative_q
+from qscore.io.maps import DensityMap
+from qscore.io.models import model_from_structure
+from qscore.plotting import teaching as ft
 
 
 def _displayed_q(fig, sigma: float) -> float:
@@ -179,7 +179,7 @@ def test_showcase_residue_prefers_aromatics(emd30342_pair):
 
 @pytest.fixture(scope="module")
 def ligand_poses():
-    examples = pytest.importorskip("qscore.examples")
+    examples = pytest.importorskip("qscore.synthetic.examples")
     from qscore.pipeline import load_and_score
 
     try:
@@ -208,7 +208,7 @@ def test_pose_panels_share_plane_and_area(ligand_poses):
 
 
 def test_ladder_panels_show_one_residue_at_each_resolution():
-    examples = pytest.importorskip("qscore.examples")
+    examples = pytest.importorskip("qscore.synthetic.examples")
     from qscore.pipeline import load_and_score
 
     try:

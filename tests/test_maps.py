@@ -1,4 +1,4 @@
-"""Tests of qscore.maps: MRC/CCP4 reading, writing, cropping and trilinear sampling."""
+"""Tests of qscore.io.maps: MRC/CCP4 reading, writing, cropping and trilinear sampling."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from qscore.errors import MapContentError, MapFormatError, NoOverlapError, ParameterError
-from qscore.maps import DensityMap, crop_map, map_box, read_map, sample, write_map
+from qscore.io.maps import DensityMap, crop_map, map_box, read_map, sample, write_map
 
 pytestmark = pytest.mark.filterwarnings("error")
 

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from scipy.ndimage import map_coordinates
 
-from qscore import modelmap as mm
+from qscore.analysis import modelmap as mm
 from qscore.errors import NoOverlapError, ParameterError
-from qscore.maps import DensityMap
-from qscore.models import AtomModel, model_from_structure
+from qscore.io.maps import DensityMap
+from qscore.io.models import AtomModel, model_from_structure
 
 
 def small_structure(n_residues: int = 6, b: float = 30.0, shift: float = 0.0) -> gemmi.Structure:
@@ -133,7 +133,7 @@ def test_electron_map_refines_coarse_grids_and_lands_on_their_lattice():
     assert np.all(mc.refine == 2)
     a = mc(model.b_iso)
     b = mm.electron_map(model, 4.5, fine)
-    from qscore.maps import sample
+    from qscore.io.maps import sample
 
     pts = a.origin + np.stack(np.nonzero(a.values.T), axis=1) * a.voxel_size
     inside = np.all((pts > b.extent[0] + 6) & (pts < b.extent[1] - 6), axis=1)
@@ -190,7 +190,7 @@ def test_group_correlation_partitions_points_by_nearest_atom():
     table = mm.group_correlation(mol, dmap, model)
     assert list(table.columns[:4]) == ["chain", "resseq", "icode", "resname"]
     points, m = mm.fit_points(mol)
-    from qscore.maps import sample
+    from qscore.io.maps import sample
 
     c = sample(dmap, points).astype(np.float64)
     owner = np.empty(len(points), dtype=int)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from qscore.errors import EmptyModelError, ModelFormatError
-from qscore.models import read_model
+from qscore.io.models import read_model
 
 # Columns: record, serial, name, altloc, resname, chain, resseq, icode, x, y, z, occ, B, element.
 _ROWS = [

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from qscore.analysis.reference import default_reference, load_reference
 from qscore.errors import ReferenceTableError
-from qscore.reference import default_reference, load_reference
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 PAPER_CSV = SHARED / "data" / "emdb" / "emdb_qscores_sigma0.4_10188.csv"

@@ -8,9 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from qscore.errors import ParameterError
-from qscore.reference import ReferenceTable, default_reference
-from qscore.relative import (
+from qscore.analysis.reference import ReferenceTable, default_reference
+from qscore.analysis.relative import (
     INTERPRETATION_HIGH,
     INTERPRETATION_LOW,
     INTERPRETATION_TYPICAL,
@@ -18,6 +17,7 @@ from qscore.relative import (
     relative_q,
     relative_q_many,
 )
+from qscore.errors import ParameterError
 
 
 def _table(resolutions, qs) -> ReferenceTable:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qscore.builder import build_protein
 from qscore.errors import ParameterError
-from qscore.maps import DensityMap, sample
-from qscore.simulate import simulate_map
+from qscore.io.maps import DensityMap, sample
+from qscore.synthetic.builder.protein import build_protein
+from qscore.synthetic.simulate import simulate_map
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from qscore.expected import expected_q
+from qscore.analysis.expected import expected_q
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 TIMEOUT = 300
@@ -20,9 +20,9 @@ RESULT = "qs.result"
 def scenarios():
     """The teaching scenarios, or a skip with the reason they cannot be generated."""
     try:
-        from qscore.examples import scenarios as make
+        from qscore.synthetic.examples import scenarios as make
     except ImportError as exc:
-        pytest.skip(f"qscore.examples is not available: {exc}")
+        pytest.skip(f"qscore.synthetic.examples is not available: {exc}")
     try:
         return make()
     except Exception as exc:

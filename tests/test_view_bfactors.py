@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app_support.results import Analysis
 from app_support.state import RESULT, SELECTED, Current
+from qscore.analysis.tables import Analysis
 from qscore.engine import score
-from qscore.maps import write_map
+from qscore.io.maps import write_map
 from qscore.pipeline import Scored, load
 from tests.conftest import EMD30342, require
 from tests.test_cli_bfactor import write_model

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qscore import viewer
-from qscore.maps import DensityMap, sample
+from qscore.io.maps import DensityMap, sample
+from qscore.plotting import viewer
 
 
 def test_colour_scale_ends_and_middle():
@@ -59,7 +59,7 @@ def scored(emd30342_pair):
 
 
 def test_viewer_html_is_local_deterministic_and_reports_target(scored):
-    from qscore.export import residues_frame
+    from qscore.io.export import residues_frame
 
     dmap, model, result = scored
     residues = residues_frame(model, result.q)

@@ -10,15 +10,15 @@ import streamlit as st
 
 from app_support import state
 from app_support.layout import chart_config
-from qscore import archive
+from qscore.analysis import archive
+from qscore.analysis.reference import ReferenceTable, load_reference
 from qscore.errors import QscoreError
-from qscore.figures import (
+from qscore.plotting.figures import (
     archive_figure,
     cross_validation_figure,
     residual_figure,
     window_figure,
 )
-from qscore.reference import ReferenceTable, load_reference
 
 
 @st.cache_data(show_spinner="Fitting the archive…")

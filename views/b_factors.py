@@ -8,16 +8,16 @@ import streamlit as st
 from app_support import selection, state
 from app_support.cache import memo
 from app_support.layout import chart_config, download, file_stem, require_result
-from qscore.bfactor import report
+from qscore.analysis.bfactor import report
+from qscore.analysis.modelmap import ElectronMapper, residue_slices
 from qscore.errors import QscoreError
-from qscore.export import mmcif_text, pdb_text
-from qscore.figures_bfactor import (
+from qscore.io.export import mmcif_text, pdb_text
+from qscore.plotting.bfactor import (
     f_scan_figure,
     residue_label,
     residue_slices_figure,
     worst_residues,
 )
-from qscore.modelmap import ElectronMapper, residue_slices
 
 result = require_result()
 scored = result.scored

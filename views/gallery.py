@@ -6,8 +6,8 @@ import math
 import streamlit as st
 
 from app_support import state, teaching
-from qscore.expected import expected_q, verdict
-from qscore.figures_teaching import band_gauge_figure, ligand_atoms, pose_panels, slab_figure
+from qscore.analysis.expected import expected_q, verdict
+from qscore.plotting.teaching import band_gauge_figure, ligand_atoms, pose_panels, slab_figure
 
 teaching.apply_fonts()
 size = teaching.font_size()

@@ -7,9 +7,11 @@ import streamlit as st
 
 from app_support import state, teaching
 from app_support.layout import kept
+from qscore.analysis.expected import expected_q
+from qscore.analysis.reference import default_reference
+from qscore.analysis.relative import relative_q
 from qscore.engine import atom_samples
-from qscore.expected import expected_q
-from qscore.figures_teaching import (
+from qscore.plotting.teaching import (
     b_from_q_figure,
     bands_figure,
     ladder_panels,
@@ -17,8 +19,6 @@ from qscore.figures_teaching import (
     relative_histogram_figure,
     slab_figure,
 )
-from qscore.reference import default_reference
-from qscore.relative import relative_q
 
 teaching.apply_fonts()
 size = teaching.font_size()

@@ -7,7 +7,7 @@ import streamlit as st
 from app_support import selection, state
 from app_support.layout import chart_config, kept, require_result
 from app_support.viewer_panel import residue_picker, viewer_panel
-from qscore.figures import annotate_residues, molecule_figure, verdict_word
+from qscore.plotting.figures import annotate_residues, molecule_figure, verdict_word
 
 result = require_result()
 st.title("Ligands & glycans")

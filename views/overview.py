@@ -10,8 +10,8 @@ from app_support import state
 from app_support.example import builtin
 from app_support.layout import chart_config, require_result
 from app_support.teaching import chosen_example
-from qscore.context import score_context
-from qscore.figures import archive_figure
+from qscore.analysis.context import score_context
+from qscore.plotting.figures import archive_figure
 
 WINDOWS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.2, 1.5)
 VERDICT_BOX = {"below": st.error, "typical": st.success, "above": st.warning}

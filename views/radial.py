@@ -9,7 +9,7 @@ from app_support import teaching
 from app_support.layout import kept, require_result
 from qscore.engine import atom_samples
 from qscore.errors import QscoreError
-from qscore.figures_teaching import (
+from qscore.plotting.teaching import (
     fit_reference,
     radial_profile_figure,
     sample_cloud_figure,

@@ -7,7 +7,7 @@ import streamlit as st
 from app_support import selection, state
 from app_support.layout import chart_config, kept, require_result
 from app_support.viewer_panel import residue_picker, viewer_panel
-from qscore.figures import residue_figure
+from qscore.plotting.figures import residue_figure
 
 SMOOTHING = {"none": None, "avg-3": "avg3", "avg-5": "avg5", "avg-7": "avg7", "avg-11": "avg11"}
 

@@ -7,8 +7,8 @@ import streamlit as st
 from app_support import selection
 from app_support.cache import memo
 from app_support.layout import download, file_stem, kept, require_result
-from qscore.export import atoms_frame, mmcif_text, pdb_text
-from qscore.figures import annotate_residues, verdict_word
+from qscore.io.export import atoms_frame, mmcif_text, pdb_text
+from qscore.plotting.figures import annotate_residues, verdict_word
 
 VERDICTS = ["below Q_low_95%", "as commonly observed", "above Q_high_95%"]
 

@@ -72,7 +72,7 @@ def tally_text(frame, out: Path) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Run the batch, print the tally; exit code 1 when any entry failed."""
-    from qscore.batch import connect, run_batch
+    from qscore.batch.runner import connect, run_batch
 
     out = Path(args.out)
     bar, progress = progress_bar("entry", leave=True, stage_in_postfix=True)

@@ -92,16 +92,16 @@ def summary(dmap, model, result, bfac, correlations: dict[str, Any]) -> dict[str
 
 def run(args: argparse.Namespace) -> int:
     """Score, scan f, print, write the requested files; return the exit code."""
-    from qscore import export
-    from qscore.bfactor import (
+    from qscore.analysis.bfactor import (
         estimate_bfactors,
         model_correlations,
         parse_f_range,
         residue_correlations,
     )
+    from qscore.analysis.modelmap import check_resolution
     from qscore.engine import score
     from qscore.errors import ParameterError
-    from qscore.modelmap import check_resolution
+    from qscore.io import export
     from qscore.pipeline import load
 
     f_range = parse_f_range(args.f_range)

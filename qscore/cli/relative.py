@@ -51,9 +51,9 @@ def _percent(value: float | None) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Compute, print and optionally write the relative scores; return the exit code."""
-    from qscore.expected import expected_q, verdict
-    from qscore.reference import default_reference, load_reference
-    from qscore.relative import check_parameters, relative_q
+    from qscore.analysis.expected import expected_q, verdict
+    from qscore.analysis.reference import default_reference, load_reference
+    from qscore.analysis.relative import check_parameters, relative_q
 
     q, resolution, window = check_parameters(args.q, args.resolution, args.window)
     reference = load_reference(args.reference) if args.reference else default_reference()

@@ -59,8 +59,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def summary(scored, resolution: float | None, reference, window: float) -> dict[str, Any]:
     """The JSON document of a scoring run (the CLI contract)."""
-    from qscore.aggregate import model_summary
-    from qscore.context import score_context
+    from qscore.analysis.aggregate import model_summary
+    from qscore.analysis.context import score_context
 
     result, model, dmap = scored.result, scored.model, scored.dmap
     doc: dict[str, Any] = {
@@ -82,9 +82,9 @@ def summary(scored, resolution: float | None, reference, window: float) -> dict[
 
 def run(args: argparse.Namespace) -> int:
     """Score, print, write the requested files; return the exit code."""
-    from qscore import export
+    from qscore.analysis.reference import default_reference, load_reference
+    from qscore.io import export
     from qscore.pipeline import load_and_score
-    from qscore.reference import default_reference, load_reference
 
     bar, progress = progress_bar("atom")
     try:

@@ -93,8 +93,8 @@ def _reference_from_batch(folder: str, *, quiet: bool):
     """The reference table of a batch results folder, also written as DIR/reference.csv."""
     from pathlib import Path
 
-    from qscore.archive import FOLDS
-    from qscore.batch import reference_from_results, write_reference
+    from qscore.analysis.archive import FOLDS
+    from qscore.batch.runner import reference_from_results, write_reference
     from qscore.errors import ReferenceTableError
 
     reference = reference_from_results(folder)
@@ -112,9 +112,9 @@ def _reference_from_batch(folder: str, *, quiet: bool):
 
 def run(args: argparse.Namespace) -> int:
     """Compute, print and optionally write the archive statistics; return the exit code."""
-    from qscore.archive import fit_statistical_model
+    from qscore.analysis.archive import fit_statistical_model
+    from qscore.analysis.reference import default_reference, load_reference
     from qscore.errors import ReferenceTableError
-    from qscore.reference import default_reference, load_reference
 
     if args.from_dir:
         reference = _reference_from_batch(args.from_dir, quiet=args.json == "-")

@@ -10,9 +10,9 @@ import gemmi
 import numpy as np
 from scipy.spatial import cKDTree
 
-from qscore.builder_hetero import GLYCAN_BONDS, LIGAND_BONDS
-from qscore.builder_ic import SIDE_CHAINS, residue_bonds
-from qscore.builder_nucleic import nucleic_bonds
+from qscore.synthetic.builder.hetero import GLYCAN_BONDS, LIGAND_BONDS
+from qscore.synthetic.builder.internal_coords import SIDE_CHAINS, residue_bonds
+from qscore.synthetic.builder.nucleic import nucleic_bonds
 
 __all__ = ["bonds"]
 

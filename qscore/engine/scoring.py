@@ -6,7 +6,7 @@ that no other non-hydrogen atom of the model comes strictly closer to than 0.9·
 with at least 8 such points is kept whole, and a shell with no such try is left out. Q is the
 Pearson correlation of the samples with a Gaussian of width ``sigma``.
 
-The compiled kernel (C with OpenMP, ``qscore/_kernel.c``) works atom by atom, so results do not
+The compiled kernel (C with OpenMP, ``qscore/engine/_kernel.c``) works atom by atom, so results do not
 depend on the number of threads.
 """
 
@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from qscore import defaults
-from qscore._native import default_threads, lib
+from qscore.engine.compiled import default_threads, lib
 from qscore.errors import NoOverlapError, ParameterError
-from qscore.maps import DensityMap
-from qscore.models import AtomModel
+from qscore.io.maps import DensityMap
+from qscore.io.models import AtomModel
 
 Progress = Callable[[int, int, str], None]
 

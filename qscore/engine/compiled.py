@@ -1,4 +1,4 @@
-"""ctypes bindings of the compiled kernel (``qscore/_kernel.c``), with NumPy-checked arguments."""
+"""ctypes bindings of the compiled kernel (``qscore/engine/_kernel.c``), with NumPy-checked arguments."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ _SIGNATURES = {
 def _load() -> ctypes.CDLL:
     """The shared library built next to this package by ``pip install``."""
     try:
-        from qscore import _kernel
+        from qscore.engine import _kernel
     except ImportError as exc:
         raise QscoreError(
             "The compiled kernel of qscore is missing; reinstall the package "

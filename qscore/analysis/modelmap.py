@@ -1,6 +1,6 @@
 """Model maps and their correlation with the experimental map (paper A1.4–A1.5, eq. 8–9).
 
-Two kinds of model map are computed from an :class:`~qscore.models.AtomModel`:
+Two kinds of model map are computed from an :class:`~qscore.io.models.AtomModel`:
 
 * :func:`molmap` — Chimera's ``molmap`` as MapQ uses it: one Gaussian per atom with weight
   ``Z·(2π)^−1.5·σ^−3`` (so each atom integrates to its atomic number ``Z``),
@@ -31,10 +31,10 @@ import scipy.fft
 from scipy.spatial import cKDTree
 
 from qscore import defaults
-from qscore._native import lib
+from qscore.engine.compiled import lib
 from qscore.errors import NoOverlapError, ParameterError
-from qscore.maps import DensityMap, crop_map, sample
-from qscore.models import AtomModel
+from qscore.io.maps import DensityMap, crop_map, sample
+from qscore.io.models import AtomModel
 
 #: Molmap Gaussian width per Å of resolution: σ = d/(π·√2) ≈ 0.225·d (Chimera, MapQ).
 SIGMA_PER_RESOLUTION = 1.0 / (math.pi * math.sqrt(2.0))

@@ -1,7 +1,7 @@
 """Atomic B-factors from Q-scores (paper §6, eq. 5, A1.5): B = f·(1 − Q), f chosen by CC-mean.
 
 For each scale factor f of a scan (0, 20, …, 300 by default) the model's electron-scattering map
-is computed with B = f·(1 − Q) (:class:`qscore.modelmap.ElectronMapper`) and compared with the
+is computed with B = f·(1 − Q) (:class:`qscore.analysis.modelmap.ElectronMapper`) and compared with the
 experimental map by CC-mean over the model-map points above 0.01; the f with the highest CC-mean
 gives the B-factors. The model's CC-mean with B = 0 and with its deposited B-factors are computed
 the same way, for comparison.
@@ -18,15 +18,15 @@ import numpy as np
 import pandas as pd
 
 from qscore import defaults
-from qscore.errors import ParameterError
-from qscore.maps import DensityMap
-from qscore.modelmap import (
+from qscore.analysis.modelmap import (
     ElectronMapper,
     check_overlap,
     check_resolution,
     overlap_and_correlation,
 )
-from qscore.models import AtomModel
+from qscore.errors import ParameterError
+from qscore.io.maps import DensityMap
+from qscore.io.models import AtomModel
 
 Progress = Callable[[int, int, str], None]
 
@@ -210,9 +210,9 @@ def residue_correlations(
 
     Columns ``cc``, ``cc_mean`` (molmap, A1.4), ``cc_b``, ``cc_mean_b`` (electron map with the
     given B-factors), ``mean_b`` and ``n_points`` (molmap points); points are split among the
-    residues by nearest atom (:func:`qscore.modelmap.group_correlation`).
+    residues by nearest atom (:func:`qscore.analysis.modelmap.group_correlation`).
     """
-    from qscore.modelmap import electron_map, group_correlation, molmap
+    from qscore.analysis.modelmap import electron_map, group_correlation, molmap
 
     d = check_resolution(resolution)
     mol = group_correlation(molmap(model, d), dmap, model, threshold=threshold)
@@ -235,7 +235,7 @@ def model_correlations(
     threshold: float = defaults.CC_THRESHOLD,
 ) -> dict:
     """Model-level and per-chain CC/CC-mean of the molmap-style map (A1.4, grid step d/3)."""
-    from qscore.modelmap import group_correlation, map_correlation, molmap
+    from qscore.analysis.modelmap import group_correlation, map_correlation, molmap
 
     check_overlap(dmap, model)
     mol = molmap(model, resolution)

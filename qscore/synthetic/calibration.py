@@ -19,8 +19,8 @@ import gemmi
 import numpy as np
 from scipy.spatial import cKDTree
 
-from qscore.builder_ic import ONE_TO_THREE
-from qscore.expected import expected_q
+from qscore.analysis.expected import expected_q
+from qscore.synthetic.builder.internal_coords import ONE_TO_THREE
 
 __all__ = ["B0_TABLE", "NOISE", "b_profile", "base_b", "calibrate", "calibrated_b_factors"]
 
@@ -106,8 +106,8 @@ def calibrate(
     Bisection on log B0 with the engine; used to derive :data:`B0_TABLE`.
     """
     from qscore.engine import score
-    from qscore.models import read_model
-    from qscore.simulate import simulate_map
+    from qscore.io.models import read_model
+    from qscore.synthetic.simulate import simulate_map
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "model.cif"

@@ -1,8 +1,8 @@
 """The built-in example and the teaching gallery: synthetic models and simulated maps.
 
 Nothing is downloaded and no data ships with the package: every model is built from ideal
-geometry (:mod:`qscore.builder`) and every map simulated from it (:mod:`qscore.simulate`) with
-calibrated B-factors (:mod:`qscore.calibration`), on first use, into a cache directory
+geometry (:mod:`qscore.synthetic.builder.protein`) and every map simulated from it (:mod:`qscore.synthetic.simulate`) with
+calibrated B-factors (:mod:`qscore.synthetic.calibration`), on first use, into a cache directory
 (``$QSCORE_CACHE_DIR`` or ``~/.cache/qscore``) keyed by :data:`GENERATOR_VERSION`, so that a
 change to the generators regenerates the files. Generation is deterministic (fixed seeds).
 
@@ -25,8 +25,8 @@ from typing import Any
 import gemmi
 import numpy as np
 
-from qscore.builder import build_protein, sequence_and_ss, structure_to_mmcif
-from qscore.builder_hetero import (
+from qscore.io.maps import write_map
+from qscore.synthetic.builder.hetero import (
     add_glycan,
     add_ions,
     add_ligand,
@@ -34,9 +34,9 @@ from qscore.builder_hetero import (
     add_waters,
     flip_ligand,
 )
-from qscore.calibration import NOISE, calibrated_b_factors
-from qscore.maps import write_map
-from qscore.simulate import simulate_map
+from qscore.synthetic.builder.protein import build_protein, sequence_and_ss, structure_to_mmcif
+from qscore.synthetic.calibration import NOISE, calibrated_b_factors
+from qscore.synthetic.simulate import simulate_map
 
 __all__ = [
     "GENERATOR_VERSION",
@@ -48,24 +48,13 @@ __all__ = [
     "scenarios",
 ]
 
-_GENERATOR_MODULES = (
-    "builder.py",
-    "builder_geometry.py",
-    "builder_ic.py",
-    "builder_nucleic.py",
-    "builder_hetero.py",
-    "simulate.py",
-    "calibration.py",
-    "examples.py",
-)
-
-
 def _generator_version() -> str:
-    """A release number plus a digest of the generator sources and gemmi's version."""
+    """A release number plus a digest of the generator sources (this subpackage) and gemmi's."""
     digest = hashlib.sha256(gemmi.__version__.encode())
     here = Path(__file__).resolve().parent
-    for name in _GENERATOR_MODULES:
-        digest.update((here / name).read_bytes())
+    for path in sorted(here.rglob("*.py")):
+        digest.update(path.relative_to(here).as_posix().encode())
+        digest.update(path.read_bytes())
     return f"1-{digest.hexdigest()[:12]}"
 
 

@@ -18,7 +18,7 @@ import numpy as np
 import scipy.fft as sfft
 
 from qscore.errors import ParameterError
-from qscore.maps import DensityMap
+from qscore.io.maps import DensityMap
 
 __all__ = ["box_for", "model_density", "simulate_map"]
 

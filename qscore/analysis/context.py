@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from qscore.analysis.expected import expected_q, verdict
+from qscore.analysis.reference import ReferenceTable
+from qscore.analysis.relative import relative_q
 from qscore.defaults import WINDOW
-from qscore.expected import expected_q, verdict
-from qscore.reference import ReferenceTable
-from qscore.relative import relative_q
 
 #: The archive percentiles are defined for model averages at sigma 0.4 only.
 REFERENCE_SIGMA = 0.4

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from qscore.builder_geometry import outward, place, polygon, superpose
+from qscore.synthetic.builder.geometry import outward, place, polygon, superpose
 
 __all__ = ["BASE_ATOMS", "nucleic_bonds", "nucleotide_strand"]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from qscore.models import AtomModel
+from qscore.io.models import AtomModel
 
 SUBSETS = ("backbone", "sidechain", "phosphate", "sugar", "base")
 #: MapQ's sliding windows: name -> half-width in residues (avg-3, avg-5, avg-7, avg-11).

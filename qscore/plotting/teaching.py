@@ -16,13 +16,13 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from qscore.analysis.expected import ExpectedQ, expected_curves
+from qscore.analysis.reference import ReferenceTable
+from qscore.analysis.relative import EPSILON, RelativeQ
 from qscore.engine import RadialSamples
-from qscore.expected import ExpectedQ, expected_curves
-from qscore.figures import BAND, PEAK, RED, archive_trace, band_curve_traces
-from qscore.maps import DensityMap, sample
-from qscore.models import AtomModel
-from qscore.reference import ReferenceTable
-from qscore.relative import EPSILON, RelativeQ
+from qscore.io.maps import DensityMap, sample
+from qscore.io.models import AtomModel
+from qscore.plotting.figures import BAND, PEAK, RED, archive_trace, band_curve_traces
 
 ORANGE = "#e8770e"
 SAMPLE = "#2b6cb0"

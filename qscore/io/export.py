@@ -14,9 +14,9 @@ import gemmi
 import numpy as np
 import pandas as pd
 
-from qscore.aggregate import mapq_windows, residue_table
+from qscore.analysis.aggregate import mapq_windows, residue_table
 from qscore.errors import QscoreError
-from qscore.models import AtomModel
+from qscore.io.models import AtomModel
 
 ATOM_COLUMNS = ("chain", "resseq", "icode", "resname", "atom", "altloc", "element", "x", "y", "z")
 #: Name of the per-atom item MapQ v2.9.7 writes to ``_atom_site``.

@@ -14,7 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from qscore.expected import expected_curves, expected_q, verdict_codes
+from qscore.analysis.expected import expected_curves, expected_q, verdict_codes
 
 RED = "#d62728"
 PEAK = "#1f5fa8"
@@ -289,7 +289,7 @@ def band_curve_traces(
     hover: str = "{name} at %{x:.2f} Å: %{y:.3f}<extra></extra>",
 ) -> list:
     """Q_high_95% dotted, Q_peak solid and Q_low_95% dotted, as lines of ``trace`` over the
-    frame of :func:`qscore.expected.expected_curves`; ``{name}`` in ``hover`` is the curve's."""
+    frame of :func:`qscore.analysis.expected.expected_curves`; ``{name}`` in ``hover`` is the curve's."""
     return [
         trace(
             x=curves["resolution"],
@@ -350,7 +350,7 @@ def archive_figure(
     optionally, polynomial fits (one dashed line per degree) and the user's model as a star.
 
     ``reference`` has columns ``id, resolution, qscore``; ``fits`` is the output of
-    :func:`qscore.archive.polynomial_fits`.
+    :func:`qscore.analysis.archive.polynomial_fits`.
     """
     fig = go.Figure()
     fig.add_trace(archive_trace(reference))
@@ -511,5 +511,5 @@ def window_figure(stats: pd.DataFrame, split: float = 5.0) -> go.Figure:
 
 
 def verdict_word(code: str) -> str:
-    """Readable verdict for a code from :func:`qscore.expected.verdict_codes`."""
+    """Readable verdict for a code from :func:`qscore.analysis.expected.verdict_codes`."""
     return VERDICT_WORDS.get(code, "")

@@ -7,8 +7,8 @@ from typing import Any
 
 import pandas as pd
 
-from qscore.aggregate import chain_table, model_summary, molecule_table, type_table
-from qscore.export import residues_frame
+from qscore.analysis.aggregate import chain_table, model_summary, molecule_table, type_table
+from qscore.io.export import residues_frame
 from qscore.pipeline import Scored
 
 

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from qscore.analysis.reference import ReferenceTable
 from qscore.defaults import WINDOW
 from qscore.errors import ParameterError
-from qscore.reference import ReferenceTable
 
 #: Allowance (Å) on the window bounds for floating-point fuzz.
 EPSILON = 1e-9

@@ -31,8 +31,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from qscore.reference import ReferenceTable
-from qscore.relative import EPSILON, MIN_WINDOW_ENTRIES, relative_q_many
+from qscore.analysis.reference import ReferenceTable
+from qscore.analysis.relative import EPSILON, MIN_WINDOW_ENTRIES, relative_q_many
 
 DEGREES = (1, 2, 3, 4)
 FOLDS = 10

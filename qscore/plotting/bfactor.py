@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from qscore.modelmap import ResidueSlices
+from qscore.analysis.modelmap import ResidueSlices
 
 BEST = "#ff7f0e"
 OTHER = "#1f77b4"

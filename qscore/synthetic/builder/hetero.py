@@ -12,9 +12,9 @@ import numpy as np
 from scipy.spatial import cKDTree
 from scipy.spatial.transform import Rotation
 
-from qscore.builder import AtomSpec, add_residue, all_heavy_xyz
-from qscore.builder_geometry import outward, place, polygon, rotation_about, superpose
-from qscore.builder_nucleic import _sp3_pair, nucleotide_strand
+from qscore.synthetic.builder.geometry import outward, place, polygon, rotation_about, superpose
+from qscore.synthetic.builder.nucleic import _sp3_pair, nucleotide_strand
+from qscore.synthetic.builder.protein import AtomSpec, add_residue, all_heavy_xyz
 
 __all__ = [
     "GLYCAN_BONDS",

@@ -7,7 +7,7 @@ an anti-parallel sheet). Side chains are then added with ideal internal coordina
 first common rotamer that does not clash. Everything is deterministic for a given seed.
 
 Other molecule kinds (nucleic acids, ligands, glycans, waters, ions) live in
-:mod:`qscore.builder_hetero`; this module also holds the small gemmi helpers they share.
+:mod:`qscore.synthetic.builder.hetero`; this module also holds the small gemmi helpers they share.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ import numpy as np
 from scipy.optimize import minimize
 from scipy.spatial import cKDTree
 
-from qscore import builder_ic as ic
-from qscore.builder_geometry import place
+from qscore.synthetic.builder import internal_coords as ic
+from qscore.synthetic.builder.geometry import place
 
 __all__ = [
     "AtomSpec",

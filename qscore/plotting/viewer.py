@@ -26,8 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 import py3Dmol
 
-from qscore.maps import DensityMap, crop_map
-from qscore.models import AtomModel
+from qscore.io.maps import DensityMap, crop_map
+from qscore.io.models import AtomModel
 
 #: Where Streamlit's static file server exposes the locally installed 3Dmol.js.
 JS_URL = "/app/static/vendor/3Dmol-min.js"
@@ -163,7 +163,7 @@ def density_ccp4(dmap: DensityMap, points: np.ndarray, margin: float = DENSITY_M
 def contour_default(dmap: DensityMap, model: AtomModel) -> float:
     """A contour level (in map units) at which most atoms sit inside the mesh: 0.7 × the median
     density at the heavy-atom centres."""
-    from qscore.maps import sample
+    from qscore.io.maps import sample
 
     values = sample(dmap, model.xyz[model.heavy])
     finite = values[np.isfinite(values)]

@@ -13,7 +13,7 @@ sentence naming its type. The client process writes the results as they complete
 A second run over the same folder reuses finished entries whose map, model, sigma, mode and
 resolution are unchanged; failed entries are kept as failed unless ``retry_failed`` is set
 (failures such as a truncated file are usually permanent). :func:`reference_from_results` turns
-the ``ok`` entries at sigma 0.4 into a :class:`~qscore.reference.ReferenceTable` so the
+the ``ok`` entries at sigma 0.4 into a :class:`~qscore.analysis.reference.ReferenceTable` so the
 statistical model can be refitted on new data (``qscore stats --from DIR``).
 """
 
@@ -39,8 +39,8 @@ import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 
 from qscore import defaults
+from qscore.analysis.reference import ReferenceTable
 from qscore.errors import ParameterError, QscoreError, ReferenceTableError
-from qscore.reference import ReferenceTable
 
 #: Progress callback ``(done, total, stage)``; ``stage`` reads "12 ok, 1 failed, 7 remaining".
 Progress = Callable[[int, int, str], None]
@@ -244,8 +244,8 @@ def error_sentence(exc: BaseException) -> str:
 
 def score_entry(entry: Entry, mode: str = defaults.MODE, threads: int | None = None) -> Outcome:
     """Score one entry and summarise it; never raises (failures become the error sentence)."""
-    from qscore.aggregate import model_summary
-    from qscore.export import residues_frame
+    from qscore.analysis.aggregate import model_summary
+    from qscore.io.export import residues_frame
     from qscore.pipeline import load_and_score
 
     with _ENGINE_LOCK:
@@ -332,7 +332,7 @@ def summary_row(outcome: Outcome, reference: ReferenceTable | None = None) -> di
         "notes": " ".join(outcome.notes),
     }
     if outcome.status == "ok" and math.isfinite(outcome.resolution):
-        from qscore.context import score_context
+        from qscore.analysis.context import score_context
 
         try:
             context = score_context(row["model_q"], outcome.resolution, entry.sigma, reference)
@@ -603,7 +603,7 @@ def _score_all(
 
     from distributed import as_completed
 
-    from qscore.reference import default_reference
+    from qscore.analysis.reference import default_reference
 
     reference = default_reference()
     with _dask_client(client, workers) as (dask_client, threads):

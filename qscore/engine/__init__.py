@@ -1,0 +1,23 @@
+"""The per-atom Q-score engine: MapQ's algorithm over a compiled kernel."""
+
+from qscore.engine.scoring import (
+    Progress,
+    RadialSamples,
+    ScoreResult,
+    atom_samples,
+    sample_points,
+    score,
+    shell_radii,
+    spiral_points,
+)
+
+__all__ = [
+    "Progress",
+    "RadialSamples",
+    "ScoreResult",
+    "atom_samples",
+    "sample_points",
+    "score",
+    "shell_radii",
+    "spiral_points",
+]

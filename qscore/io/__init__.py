@@ -1,0 +1,1 @@
+"""Reading and writing maps and models: density grids, atomic models and scored exports."""

@@ -1,0 +1,1 @@
+"""Synthetic teaching data with known truth: ideal-geometry models, simulated maps, scenarios."""

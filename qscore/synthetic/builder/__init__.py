@@ -1,0 +1,1 @@
+"""Ideal-geometry builders: proteins, nucleic acids, ligands, glycans, waters and ions."""
