@@ -63,7 +63,10 @@ class DensityMap:
     """A density grid with its placement in Cartesian space.
 
     ``values`` is C-contiguous float32 indexed ``[z, y, x]``; ``origin`` is the position (Å) of
-    voxel ``[0, 0, 0]`` and ``voxel_size`` the spacing (Å), both as x, y, z.
+    voxel ``[0, 0, 0]`` and ``voxel_size`` the spacing (Å), both as x, y, z. ``axes`` is a 3×3
+    matrix whose column ``a`` is the Cartesian unit vector along grid axis ``a`` (x, y, z); it is
+    the identity for an orthogonal cell (the default) and skewed for cells with angles other than
+    90°. Voxel ``(i, j, k)`` (x, y, z order) sits at ``origin + axes @ (voxel_size * (i, j, k))``.
     """
 
     values: np.ndarray
@@ -71,6 +74,7 @@ class DensityMap:
     voxel_size: np.ndarray
     source: str = ""
     notes: tuple[str, ...] = field(default=())
+    axes: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         values = np.ascontiguousarray(self.values, dtype=np.float32)
@@ -84,10 +88,35 @@ class DensityMap:
             raise ParameterError("A density map origin must be three finite numbers (x, y, z).")
         if voxel.shape != (3,) or not np.all(np.isfinite(voxel) & (voxel > 0)):
             raise ParameterError("A density map voxel size must be three positive numbers (Å).")
+        axes = np.eye(3) if self.axes is None else np.array(self.axes, dtype=np.float64)
+        if (
+            axes.shape != (3, 3)
+            or not np.all(np.isfinite(axes))
+            or not np.allclose(np.linalg.norm(axes, axis=0), 1.0, atol=1e-6)
+            or np.linalg.det(axes) <= 1e-6
+        ):
+            raise ParameterError(
+                "A density map's axes must be three right-handed unit vectors (a 3×3 matrix)."
+            )
         object.__setattr__(self, "values", values)
         object.__setattr__(self, "origin", origin)
         object.__setattr__(self, "voxel_size", voxel)
         object.__setattr__(self, "notes", tuple(self.notes))
+        object.__setattr__(self, "axes", axes)
+
+    @property
+    def is_orthogonal(self) -> bool:
+        """True when the grid axes are the Cartesian x, y, z axes (cell angles of 90°)."""
+        return bool(np.array_equal(self.axes, np.eye(3)))
+
+    @property
+    def to_index(self) -> np.ndarray:
+        """3×3 matrix taking a Cartesian offset from the origin to grid-axis distances (Å).
+
+        Divided by ``voxel_size`` this gives fractional voxel indices; it is exactly the identity
+        for an orthogonal cell, so orthogonal maps are sampled with unchanged arithmetic.
+        """
+        return np.eye(3) if self.is_orthogonal else np.linalg.inv(self.axes)
 
     @property
     def shape_xyz(self) -> tuple[int, int, int]:
@@ -98,12 +127,15 @@ class DensityMap:
     @property
     def extent(self) -> np.ndarray:
         """(2, 3) array: Cartesian centres (Å) of the first and the last voxel."""
-        last = self.origin + (np.array(self.shape_xyz) - 1) * self.voxel_size
+        last = self.origin + self.axes @ ((np.array(self.shape_xyz) - 1) * self.voxel_size)
         return np.stack([self.origin, last])
 
     def index_of(self, xyz: np.ndarray) -> np.ndarray:
         """Fractional grid index (x, y, z order) of Cartesian point(s) ``xyz``."""
-        return (np.asarray(xyz, dtype=np.float64) - self.origin) / self.voxel_size
+        offset = np.asarray(xyz, dtype=np.float64) - self.origin
+        if not self.is_orthogonal:
+            offset = offset @ self.to_index.T
+        return offset / self.voxel_size
 
 
 def map_box(dmap: DensityMap) -> np.ndarray:
