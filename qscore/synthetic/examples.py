@@ -48,6 +48,7 @@ __all__ = [
     "scenarios",
 ]
 
+
 def _generator_version() -> str:
     """A release number plus a digest of the generator sources (this subpackage) and gemmi's."""
     digest = hashlib.sha256(gemmi.__version__.encode())
