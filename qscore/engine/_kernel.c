@@ -188,14 +188,35 @@ typedef struct {
     int64_t nx, ny, nz;
     double origin[3];
     double voxel[3];
+    double to_index[9]; /* row-major: Cartesian offset -> distances along the grid axes */
 } Grid;
 
-/* Trilinear value at a Cartesian point, 0 outside [0, n-1] on any axis, rounded to float32. */
+static void grid_init(Grid *g, const float *values, int64_t nz, int64_t ny, int64_t nx,
+                      const double *origin, const double *voxel, const double *to_index)
+{
+    g->values = values;
+    g->nx = nx;
+    g->ny = ny;
+    g->nz = nz;
+    for (int a = 0; a < 3; a++) {
+        g->origin[a] = origin[a];
+        g->voxel[a] = voxel[a];
+    }
+    for (int k = 0; k < 9; k++) g->to_index[k] = to_index[k];
+}
+
+/*
+ * Trilinear value at a Cartesian point, 0 outside [0, n-1] on any axis, rounded to float32.
+ * The offset from the origin goes through the (skewed) cell's index matrix; for an orthogonal
+ * cell that matrix is the identity and the arithmetic is exactly (x - origin) / voxel.
+ */
 static double trilinear(const Grid *g, double x, double y, double z)
 {
-    double fx = (x - g->origin[0]) / g->voxel[0];
-    double fy = (y - g->origin[1]) / g->voxel[1];
-    double fz = (z - g->origin[2]) / g->voxel[2];
+    double ox = x - g->origin[0], oy = y - g->origin[1], oz = z - g->origin[2];
+    const double *m = g->to_index;
+    double fx = (m[0] * ox + m[1] * oy + m[2] * oz) / g->voxel[0];
+    double fy = (m[3] * ox + m[4] * oy + m[5] * oz) / g->voxel[1];
+    double fz = (m[6] * ox + m[7] * oy + m[8] * oz) / g->voxel[2];
     if (!(fx >= 0.0 && fx <= (double)(g->nx - 1) && fy >= 0.0 && fy <= (double)(g->ny - 1) &&
           fz >= 0.0 && fz <= (double)(g->nz - 1)))
         return 0.0;
@@ -221,10 +242,11 @@ static double trilinear(const Grid *g, double x, double y, double z)
 }
 
 void qs_sample(int64_t n, const double *points, const float *values, int64_t nz, int64_t ny,
-               int64_t nx, const double *origin, const double *voxel, int threads, double *out)
+               int64_t nx, const double *origin, const double *voxel, const double *to_index,
+               int threads, double *out)
 {
-    Grid g = {values, nx, ny, nz, {origin[0], origin[1], origin[2]},
-              {voxel[0], voxel[1], voxel[2]}};
+    Grid g;
+    grid_init(&g, values, nz, ny, nx, origin, voxel, to_index);
 #pragma omp parallel for schedule(static) num_threads(threads)
     for (int64_t i = 0; i < n; i++)
         out[i] = trilinear(&g, points[3 * i], points[3 * i + 1], points[3 * i + 2]);
@@ -308,12 +330,12 @@ static double pearson(double n, double sd, double sdd, double sg, double sgg, do
 int qs_score(int64_t n, const double *centres, const double *nb_xyz, const double *nb_xyz32,
              int single_check, const int64_t *nb_offsets, const int64_t *nb_idx,
              const double *nb_dist, const float *values, int64_t nz, int64_t ny, int64_t nx,
-             const double *origin, const double *voxel, int64_t n_radii, const double *radii,
-             const double *gvals, const double *unit, const int64_t *set_offsets,
-             int64_t n_sets, int threads, double *q)
+             const double *origin, const double *voxel, const double *to_index, int64_t n_radii,
+             const double *radii, const double *gvals, const double *unit,
+             const int64_t *set_offsets, int64_t n_sets, int threads, double *q)
 {
-    Grid g = {values, nx, ny, nz, {origin[0], origin[1], origin[2]},
-              {voxel[0], voxel[1], voxel[2]}};
+    Grid g;
+    grid_init(&g, values, nz, ny, nx, origin, voxel, to_index);
     int64_t max_points = set_offsets[n_sets] - set_offsets[n_sets - 1];
     int failed = 0;
 #pragma omp parallel num_threads(threads)

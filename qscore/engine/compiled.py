@@ -19,11 +19,11 @@ _dbl = ctypes.c_double
 _SIGNATURES = {
     "qs_neighbour_counts": (_i64, [_i64, _F64, _i64, _F64, _dbl, _int, _I64]),
     "qs_neighbour_lists": (_int, [_i64, _F64, _i64, _F64, _dbl, _int, _I64, _I64, _F64]),
-    "qs_sample": (None, [_i64, _F64, _F32, _i64, _i64, _i64, _F64, _F64, _int, _F64]),
+    "qs_sample": (None, [_i64, _F64, _F32, _i64, _i64, _i64, _F64, _F64, _F64, _int, _F64]),
     "qs_score": (
         _int,
         [_i64, _F64, _F64, _F64, _int, _I64, _I64, _F64, _F32, _i64, _i64, _i64, _F64, _F64]
-        + [_i64, _F64, _F64, _F64, _I64, _i64, _int, _F64],
+        + [_F64, _i64, _F64, _F64, _F64, _I64, _i64, _int, _F64],
     ),
     "qs_shell_points": (
         _i64,

@@ -136,6 +136,7 @@ def sample_points(dmap: DensityMap, points: np.ndarray, threads: int | None = No
         nx,
         np.ascontiguousarray(dmap.origin, dtype=np.float64),
         np.ascontiguousarray(dmap.voxel_size, dtype=np.float64),
+        np.ascontiguousarray(dmap.to_index, dtype=np.float64),
         threads or default_threads(),
         out,
     )
@@ -334,6 +335,7 @@ def _run_kernel(prep: _Prepared, lo: int, hi: int, out: np.ndarray) -> None:
         nx,
         np.ascontiguousarray(prep.dmap.origin, dtype=np.float64),
         np.ascontiguousarray(prep.dmap.voxel_size, dtype=np.float64),
+        np.ascontiguousarray(prep.dmap.to_index, dtype=np.float64),
         len(_RADII),
         _RADII,
         prep.gvals,
