@@ -20,6 +20,7 @@ import numpy as np
 
 from qscore import defaults
 from qscore.engine.compiled import default_threads, lib
+from qscore.engine.packing import check_packing
 from qscore.errors import NoOverlapError, ParameterError
 from qscore.io.maps import DensityMap, inside_map, outside_message
 from qscore.io.models import AtomModel
@@ -278,6 +279,7 @@ def score(
     """
     _check(sigma, mode)
     start = time.perf_counter()
+    check_packing(model.xyz[model.heavy], label=f"The model {model.source}".rstrip())
     if selection is not None and np.asarray(selection).dtype == bool:
         selection = np.flatnonzero(selection)
     heavy_selected = (
