@@ -54,6 +54,8 @@ MODES: dict[int, tuple[str, str]] = {
 _COMPLEX_MODES = {3, 4}
 _GZIP_MAGIC = b"\x1f\x8b"
 _CHUNK = 1 << 24
+#: Decompressed bytes handled at a time when streaming a gzip map.
+_STREAM_CHUNK = 1 << 22
 #: gzip cannot expand data more than about 1032-fold.
 GZIP_MAX_RATIO = 1100
 #: A compressed map may expand without question up to this many bytes around the model, and
@@ -456,6 +458,12 @@ def _check_voxel(voxel: np.ndarray, header_words: str, label: str) -> None:
     """Refuse voxel sizes no density map has: they come from a corrupt cell or sampling."""
     coarse, fine = float(voxel.max()), float(voxel.min())
     sizes = " × ".join(f"{v:.4g}" for v in voxel)
+    if coarse > MAX_VOXEL_ASPECT * fine:
+        raise MapFormatError(
+            f"The map file {label} has voxels of {sizes} Å ({header_words}), {coarse / fine:.3g} "
+            "times longer along one axis than along another; density maps have (nearly) cubic "
+            "voxels, so the header's cell or sampling (MX, MY, MZ) is probably corrupt."
+        )
     if coarse > MAX_VOXEL_SIZE:
         raise MapFormatError(
             f"The map file {label} has voxels of {sizes} Å ({header_words}); voxels coarser "
@@ -468,12 +476,6 @@ def _check_voxel(voxel: np.ndarray, header_words: str, label: str) -> None:
             f"The map file {label} has voxels of {sizes} Å ({header_words}); no density map is "
             f"sampled finer than {MIN_VOXEL_SIZE:g} Å. The header's cell or sampling (MX, MY, "
             "MZ) is probably corrupt."
-        )
-    if coarse > MAX_VOXEL_ASPECT * fine:
-        raise MapFormatError(
-            f"The map file {label} has voxels of {sizes} Å ({header_words}), {coarse / fine:.3g} "
-            "times longer along one axis than along another; density maps have (nearly) cubic "
-            "voxels, so the header's cell or sampling (MX, MY, MZ) is probably corrupt."
         )
 
 
@@ -851,9 +853,10 @@ def _stream_box(
     """
     ns, nr, nc = header.n_file
     sec_slice, row_slice, col_slice = slices
-    item = header.dtype.itemsize
-    row_bytes = nc * item
-    rows_per_chunk = max(1, _CHUNK // row_bytes)
+    row_bytes = nc * header.dtype.itemsize
+    rows_per_chunk = max(1, min(nr, _STREAM_CHUNK // row_bytes))
+    buffer = bytearray(rows_per_chunk * row_bytes)
+    view = memoryview(buffer)
     shape = (sec_slice.stop - sec_slice.start, row_slice.stop - row_slice.start)
     block = np.empty((*shape, col_slice.stop - col_slice.start), dtype=np.float32)
     got = 0
@@ -867,18 +870,31 @@ def _stream_box(
         row = 0
         while row < nr:
             count = min(rows_per_chunk, nr - row)
-            chunk = _read_up_to(gz, count * row_bytes)
-            got += len(chunk)
-            if len(chunk) < count * row_bytes:
+            filled = _read_into(gz, view[: count * row_bytes])
+            got += filled
+            if filled < count * row_bytes:
                 return block, got
             lo, hi = max(row, row_slice.start), min(row + count, row_slice.stop)
             if lo < hi:
-                rows = np.frombuffer(chunk, dtype=header.dtype).reshape(count, nc)
+                rows = np.frombuffer(buffer, dtype=header.dtype, count=count * nc).reshape(
+                    count, nc
+                )
                 block[section - sec_slice.start, lo - row_slice.start : hi - row_slice.start] = (
                     rows[lo - row : hi - row, col_slice]
                 )
             row += count
     return block, got
+
+
+def _read_into(stream: IO[bytes], view: memoryview) -> int:
+    """Fill ``view`` from ``stream`` as far as the stream goes; return the bytes read."""
+    got = 0
+    while got < len(view):
+        count = stream.readinto(view[got:])  # type: ignore[attr-defined]
+        if not count:
+            break
+        got += count
+    return got
 
 
 def _read_up_to(stream: IO[bytes], nbytes: int) -> bytes:
@@ -898,7 +914,7 @@ def _skip(stream: IO[bytes], nbytes: int | None) -> int:
     """Read and discard ``nbytes`` (all that is left when None) in bounded chunks."""
     got = 0
     while nbytes is None or got < nbytes:
-        part = stream.read(_CHUNK if nbytes is None else min(_CHUNK, nbytes - got))
+        part = stream.read(_STREAM_CHUNK if nbytes is None else min(_STREAM_CHUNK, nbytes - got))
         if not part:
             break
         got += len(part)

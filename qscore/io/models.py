@@ -283,7 +283,7 @@ def _parse_document(text: str, is_cif: bool, label: str) -> gemmi.cif.Document:
 def _parser_detail(exc: BaseException) -> str:
     """gemmi's message on one line, with its 'string:LINE' prefix as 'line LINE'."""
     detail = " ".join(str(exc).split())
-    detail = re.sub(r"^string:(\d+):\S*\s*", r"line \1: ", detail).rstrip(". ")
+    detail = re.sub(r"^string:(\d+)\S*\s*(?:in \S+:\s*)?", r"line \1: ", detail).rstrip(". ")
     return detail if len(detail) <= 200 else detail[:197] + "..."
 
 
