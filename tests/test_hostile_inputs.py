@@ -21,30 +21,15 @@ from qscore.cli.main import main
 from qscore.errors import MapContentError, MapFormatError, ModelFormatError, NoOverlapError
 from qscore.io.export import pdb_text
 from qscore.io.maps import DensityMap, read_map, write_map
-from qscore.io.models import model_from_structure, read_model
-from qscore.synthetic.builder.protein import build_protein, structure_to_mmcif
+from qscore.io.models import read_model
+from tests.fuzz_cases import synthetic_pair
 from tests.test_maps import build_mrc
 
 
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory) -> tuple[Path, Path, Path]:
     """A 12-residue helix (mmCIF and PDB) and a map of Gaussians at its atoms, with noise."""
-    folder = tmp_path_factory.mktemp("pair")
-    st = build_protein("MSPEELLKKALG", "LLHHHHHHHHLL", seed=4)
-    structure_to_mmcif(st, str(folder / "model.cif"))
-    model = model_from_structure(st, name="model")
-    (folder / "model.pdb").write_text(pdb_text(model, model.b_iso))
-    xyz = model.xyz[model.heavy]
-    lo = np.floor(xyz.min(axis=0) - 6.0)
-    voxel = 0.7
-    n = np.ceil((xyz.max(axis=0) + 6.0 - lo) / voxel).astype(int) + 1
-    grid = [lo[a] + voxel * np.arange(n[a]) for a in range(3)]
-    z, y, x = np.meshgrid(grid[2], grid[1], grid[0], indexing="ij")
-    values = np.random.default_rng(0).normal(0.0, 0.05, z.shape)
-    for c in xyz:
-        values += np.exp(-((x - c[0]) ** 2 + (y - c[1]) ** 2 + (z - c[2]) ** 2) / (2 * 0.9**2))
-    write_map(folder / "map.mrc", DensityMap(values.astype(np.float32), lo, np.full(3, voxel)))
-    return folder / "map.mrc", folder / "model.cif", folder / "model.pdb"
+    return synthetic_pair(tmp_path_factory.mktemp("pair"))
 
 
 def cli(capsys, *args) -> tuple[int, str, str]:
@@ -242,33 +227,47 @@ def test_fifo_and_devices_are_refused_without_blocking(pair, tmp_path, capsys, a
 # --------------------------------------------------------------------------- bounded memory and time
 
 
-def test_gzip_map_inflating_one_huge_section_stays_small(tmp_path):
-    """A ~0.5 MB gzip map declaring one 512 MB section (it once peaked at 2.2 GB)."""
-    n = 8192
+def _zero_map_gzip(path: Path, n: tuple[int, int, int]) -> Path:
+    """A gzip map of ``n`` (x, y, z) zero voxels, compressed as it is made."""
     header = bytearray(build_mrc(np.zeros((1, 1, 2), np.float32))[:1024])
-    struct.pack_into("<4i", header, 0, n, n, 2, 2)
-    struct.pack_into("<3i", header, 28, n, n, 2)
-    struct.pack_into("<3f", header, 40, float(n), float(n), 2.0)
+    struct.pack_into("<4i", header, 0, *n, 2)
+    struct.pack_into("<3i", header, 28, *n)
+    struct.pack_into("<3f", header, 40, *map(float, n))
     compressor = zlib.compressobj(9, zlib.DEFLATED, 31)
     parts = [compressor.compress(bytes(header))]
-    zeros = bytes(1 << 24)
-    for _ in range(2 * n * n * 4 // len(zeros)):
-        parts.append(compressor.compress(zeros))
+    zeros = bytes(1 << 22)
+    remaining = 4 * n[0] * n[1] * n[2]
+    while remaining:
+        parts.append(compressor.compress(zeros[: min(remaining, len(zeros))]))
+        remaining -= min(remaining, len(zeros))
     parts.append(compressor.flush())
-    packed = b"".join(parts)
-    assert len(packed) < 2**20
-    path = tmp_path / "section.mrc.gz"
-    path.write_bytes(packed)
+    path.write_bytes(b"".join(parts))
+    return path
+
+
+def test_gzip_map_inflating_one_huge_section_stays_small(tmp_path):
+    """A 0.25 MB gzip map holding one 250 MB section (such a map once peaked at 2.2 GB)."""
+    path = _zero_map_gzip(tmp_path / "section.mrc.gz", (8192, 8000, 1))
+    assert path.stat().st_size < 2**20
     tracemalloc.start()
     start = time.perf_counter()
     try:
         with pytest.raises(MapContentError, match="constant"):
-            read_map(path, crop_to=np.array([[4000.0, 4000.0, 1.0]]), margin=5.0)
+            read_map(path, crop_to=np.array([[4000.0, 4000.0, 0.0]]), margin=5.0)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
     assert peak < 64 * 2**20
     assert time.perf_counter() - start < 30
+
+
+def test_gzip_map_expanding_a_thousandfold_is_refused_before_decompressing(tmp_path, capsys):
+    path = _zero_map_gzip(tmp_path / "bomb.mrc.gz", (4096, 4096, 16))
+    assert path.stat().st_size < 2**20
+    start = time.perf_counter()
+    with pytest.raises(MapFormatError, match="more than 100-fold"):
+        read_map(path, crop_to=np.array([[10.0, 10.0, 1.0]]))
+    assert time.perf_counter() - start < 2
 
 
 def test_gzip_model_of_comment_lines_is_refused_in_bounded_memory(tmp_path):
@@ -406,7 +405,7 @@ def test_model_outside_a_map_with_empty_edges_is_said_to_be_outside(pair, tmp_pa
     values[10:-10, 10:-10, 10:-10] = dmap.values[10:-10, 10:-10, 10:-10]
     write_map(tmp_path / "bordered.mrc", DensityMap(values, dmap.origin, dmap.voxel_size))
     model = read_model(model_path)
-    beyond = dmap.extent[1] + 3.0 - model.xyz.min(axis=0)
+    beyond = dmap.extent[1] + 1.0 - model.xyz.min(axis=0)
     moved = model.with_coordinates(model.xyz + beyond)
     (tmp_path / "moved.pdb").write_text(pdb_text(moved, moved.b_iso))
     err = refused(

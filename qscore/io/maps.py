@@ -823,12 +823,11 @@ def _check_inflation(
     """Refuse a compressed map whose header implies an impossible or hostile expansion.
 
     gzip cannot expand data more than about 1032-fold, so a header describing more is a damaged
-    or truncated file; and a crop box that would expand more than :data:`MAX_INFLATION`-fold
-    beyond :data:`INFLATION_FLOOR` bytes can only hold an almost constant (not a density) map.
+    or truncated file; and data (all of it, or the crop box as float32) that would expand more
+    than :data:`MAX_INFLATION`-fold beyond :data:`INFLATION_FLOOR` bytes can only be an almost
+    constant (not a density) map, whose decompression alone would take too long.
     """
-    if verb == "declares":
-        if nbytes <= GZIP_MAX_RATIO * max(packed_bytes, 1) + HEADER_BYTES:
-            return
+    if verb == "declares" and nbytes > GZIP_MAX_RATIO * max(packed_bytes, 1) + HEADER_BYTES:
         raise MapFormatError(
             f"The compressed map file {label} ({packed_bytes} bytes) cannot hold the "
             f"{header.data_bytes} bytes of data its header describes (gzip expands at most about "
@@ -836,10 +835,12 @@ def _check_inflation(
         )
     if nbytes <= max(INFLATION_FLOOR, MAX_INFLATION * packed_bytes):
         return
+    where = "" if verb == "declares" else " around the model"
     raise MapFormatError(
         f"The compressed map file {label} ({packed_bytes / 2**20:.2f} MB) would expand to "
-        f"{nbytes / 2**30:.2f} GB around the model, more than {MAX_INFLATION}-fold; real density "
-        "maps do not compress that well, so the file is damaged or not a density map."
+        f"{nbytes / 2**30:.2f} GB{where}, more than {MAX_INFLATION}-fold; only an almost constant "
+        "map compresses that well, so the file is damaged or not a density map (if it is a real "
+        "map, decompress it and give the .mrc file)."
     )
 
 

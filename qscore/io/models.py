@@ -154,7 +154,22 @@ def read_model(source: str | os.PathLike | bytes, *, name: str | None = None) ->
             f"{label} holds a number too large to read (such as a residue number beyond "
             "9,223,372,036,854,775,807); the file is damaged."
         ) from None
+    _check_coordinates(model.xyz, label)
     return replace(model, notes=(*notes, *model.notes)) if notes else model
+
+
+#: Largest coordinate magnitude (Å) accepted; real models lie within a few thousand Å of 0.
+MAX_COORDINATE = 1e6
+
+
+def _check_coordinates(xyz: np.ndarray, label: str) -> None:
+    """Refuse coordinates no structure has (they overflow distance computations)."""
+    largest = float(np.abs(xyz).max()) if xyz.size else 0.0
+    if largest > MAX_COORDINATE:
+        raise ModelFormatError(
+            f"{label} has an atom at a coordinate of {largest:.3g} Å; real models lie within a "
+            "few thousand Å of the origin, so the file is damaged."
+        )
 
 
 #: A compressed model may expand to this many bytes, and beyond that at most
