@@ -151,17 +151,10 @@ def map_cases(
 
 def odd_map_cases(model: str, write: _Writer, folder: Path) -> Iterator[Case]:
     """Maps of odd sizes and kinds: bombs, tiny grids, text, folders and pipes."""
-    header = bytearray(_mrc_header((2, 1, 1), (1.0, 1.0, 1.0)))
-    for n in ((8192, 8192, 2), (4096, 4096, 16)):
-        bomb = bytearray(header)
-        struct.pack_into("<3i", bomb, 0, *n)
-        struct.pack_into("<3i", bomb, 28, *n)
-        struct.pack_into("<3f", bomb, 40, *map(float, n))
+    for n in ((8192, 7936, 1), (4096, 4096, 16)):
+        data = zero_map_gzip(n)
         yield Case(
-            "map: sizes and kinds",
-            f"gzip of {n} zero voxels",
-            write(_zeros_gzip(bytes(bomb), 4 * int(np.prod(n))), ".mrc.gz"),
-            model,
+            "map: sizes and kinds", f"gzip of {n} zero voxels", write(data, ".mrc.gz"), model
         )
     for n in ((1, 1, 1), (2, 2, 2), (1, 50, 50)):
         values = np.random.default_rng(1).normal(size=n[::-1]).astype(np.float32)
@@ -199,14 +192,31 @@ def _mrc_header(n: tuple[int, int, int], cell: tuple[float, float, float]) -> by
     return bytes(raw)
 
 
-def _zeros_gzip(header: bytes, nbytes: int) -> bytes:
-    compressor = zlib.compressobj(9, zlib.DEFLATED, 31)
-    parts = [compressor.compress(header)]
-    zeros = bytes(1 << 22)
-    for _ in range(nbytes // len(zeros)):
-        parts.append(compressor.compress(zeros))
-    parts.append(compressor.flush())
-    return b"".join(parts)
+def repeated_gzip(prefix: bytes, unit: bytes, count: int) -> bytes:
+    """A gzip file of ``prefix`` then ``count`` copies of ``unit``, made without compressing each.
+
+    After a full flush deflate forgets what came before, so one compressed copy of ``unit`` can
+    be repeated; only the CRC is computed over the whole content.
+    """
+    deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
+    head = deflate.compress(prefix) + deflate.flush(zlib.Z_FULL_FLUSH)
+    block = deflate.compress(unit) + deflate.flush(zlib.Z_FULL_FLUSH)
+    tail = deflate.flush(zlib.Z_FINISH)
+    crc = zlib.crc32(prefix)
+    for _ in range(count):
+        crc = zlib.crc32(unit, crc)
+    size = (len(prefix) + count * len(unit)) % 2**32
+    header = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"
+    return header + head + block * count + tail + struct.pack("<II", crc, size)
+
+
+def zero_map_gzip(n: tuple[int, int, int]) -> bytes:
+    """A gzip MRC file of ``n`` (x, y, z) float32 zero voxels (``n[0] * n[1]`` a multiple of 1024)."""
+    header = bytearray(_mrc_header(n, tuple(map(float, n))))
+    unit = bytes(1 << 22)
+    total = 4 * n[0] * n[1] * n[2]
+    assert total % len(unit) == 0
+    return repeated_gzip(bytes(header), unit, total // len(unit))
 
 
 def model_cases(
@@ -323,7 +333,7 @@ def sized_model_cases(pdb: Path, dmap: str, write: _Writer) -> Iterator[Case]:
     yield moved((model.xyz - centre) * 0.1 + centre, "coordinates in nm")
     yield moved((model.xyz - centre) * 0.01 + centre, "atoms 100x too dense")
     yield moved(np.broadcast_to(centre, model.xyz.shape).copy(), "every atom at one point")
-    yield moved(model.xyz + 1e4, "model 10 km away")
+    yield moved(model.xyz + 5000.0, "model 5000 Å away")
     yield moved(model.xyz + [0.0, 0.0, 1000.0], "model beside the map")
     lines = pdb.read_bytes().split(b"\n")
     first_atom = next(line for line in lines if line.startswith(b"ATOM"))
@@ -332,7 +342,7 @@ def sized_model_cases(pdb: Path, dmap: str, write: _Writer) -> Iterator[Case]:
     yield Case("model: sizes", "only a hydrogen", dmap, write(hydrogen + b"\n", ".pdb"))
     yield Case("model: sizes", "empty file", dmap, write(b"", ".pdb"))
     yield Case("model: sizes", "only a header", dmap, write(b"HEADER    NOTHING\nEND\n", ".pdb"))
-    comments = gzip.compress(b"#\n" * (40 * 2**20), compresslevel=9)
+    comments = repeated_gzip(b"", b"#\n" * 2**20, 40)
     yield Case("model: sizes", "gzip mmCIF of comment lines", dmap, write(comments, ".cif.gz"))
     yield Case(
         "model: sizes",

@@ -82,6 +82,7 @@ def _run(case: dict, scratch: str, limit: int) -> dict:
         "hang": hang,
         "seconds": seconds,
         "max_rss": usage.ru_maxrss * 1024,
+        "cpu_seconds": usage.ru_utime + usage.ru_stime,
         "stdout": stdout[-20000:],
         "stderr": stderr[-4000:],
     }

@@ -103,9 +103,11 @@ def table(cases: list[Case], outcomes: list[str], results: list[dict]) -> str:
     )
     slowest = max(range(len(cases)), key=lambda i: results[i]["seconds"])
     largest = max(range(len(cases)), key=lambda i: results[i]["max_rss"])
+    cpu = sum(r["cpu_seconds"] for r in results)
     lines.append(
         f"slowest case {results[slowest]['seconds']:.2f} s ({cases[slowest].name}); largest peak "
-        f"RSS {results[largest]['max_rss'] / 2**20:.0f} MB ({cases[largest].name})"
+        f"RSS {results[largest]['max_rss'] / 2**20:.0f} MB ({cases[largest].name}); "
+        f"{cpu:.0f} CPU seconds in all"
     )
     return "\n".join(lines)
 

@@ -9,7 +9,6 @@ import signal
 import struct
 import time
 import tracemalloc
-import zlib
 from pathlib import Path
 
 import gemmi
@@ -22,8 +21,7 @@ from qscore.errors import MapContentError, MapFormatError, ModelFormatError, NoO
 from qscore.io.export import pdb_text
 from qscore.io.maps import DensityMap, read_map, write_map
 from qscore.io.models import read_model
-from tests.fuzz_cases import synthetic_pair
-from tests.test_maps import build_mrc
+from tests.fuzz_cases import repeated_gzip, synthetic_pair, zero_map_gzip
 
 
 @pytest.fixture(scope="module")
@@ -227,27 +225,10 @@ def test_fifo_and_devices_are_refused_without_blocking(pair, tmp_path, capsys, a
 # --------------------------------------------------------------------------- bounded memory and time
 
 
-def _zero_map_gzip(path: Path, n: tuple[int, int, int]) -> Path:
-    """A gzip map of ``n`` (x, y, z) zero voxels, compressed as it is made."""
-    header = bytearray(build_mrc(np.zeros((1, 1, 2), np.float32))[:1024])
-    struct.pack_into("<4i", header, 0, *n, 2)
-    struct.pack_into("<3i", header, 28, *n)
-    struct.pack_into("<3f", header, 40, *map(float, n))
-    compressor = zlib.compressobj(9, zlib.DEFLATED, 31)
-    parts = [compressor.compress(bytes(header))]
-    zeros = bytes(1 << 22)
-    remaining = 4 * n[0] * n[1] * n[2]
-    while remaining:
-        parts.append(compressor.compress(zeros[: min(remaining, len(zeros))]))
-        remaining -= min(remaining, len(zeros))
-    parts.append(compressor.flush())
-    path.write_bytes(b"".join(parts))
-    return path
-
-
 def test_gzip_map_inflating_one_huge_section_stays_small(tmp_path):
     """A 0.25 MB gzip map holding one 250 MB section (such a map once peaked at 2.2 GB)."""
-    path = _zero_map_gzip(tmp_path / "section.mrc.gz", (8192, 8000, 1))
+    path = tmp_path / "section.mrc.gz"
+    path.write_bytes(zero_map_gzip((8192, 7936, 1)))
     assert path.stat().st_size < 2**20
     tracemalloc.start()
     start = time.perf_counter()
@@ -262,7 +243,8 @@ def test_gzip_map_inflating_one_huge_section_stays_small(tmp_path):
 
 
 def test_gzip_map_expanding_a_thousandfold_is_refused_before_decompressing(tmp_path, capsys):
-    path = _zero_map_gzip(tmp_path / "bomb.mrc.gz", (4096, 4096, 16))
+    path = tmp_path / "bomb.mrc.gz"
+    path.write_bytes(zero_map_gzip((4096, 4096, 16)))
     assert path.stat().st_size < 2**20
     start = time.perf_counter()
     with pytest.raises(MapFormatError, match="more than 100-fold"):
@@ -272,7 +254,7 @@ def test_gzip_map_expanding_a_thousandfold_is_refused_before_decompressing(tmp_p
 
 def test_gzip_model_of_comment_lines_is_refused_in_bounded_memory(tmp_path):
     """A 114 KB gzip mmCIF of '#' lines once took 8.8 GB (a regex and an unbounded gunzip)."""
-    packed = gzip.compress(b"#\n" * (60 * 2**20), compresslevel=9)
+    packed = repeated_gzip(b"", b"#\n" * 2**20, 60)
     assert len(packed) < 200 * 2**10
     path = tmp_path / "comments.cif.gz"
     path.write_bytes(packed)
@@ -414,3 +396,27 @@ def test_model_outside_a_map_with_empty_edges_is_said_to_be_outside(pair, tmp_pa
     assert "constant" not in err and "the map covers x" in err and "the model covers x" in err
     with pytest.raises(NoOverlapError):
         read_map(tmp_path / "bordered.mrc", crop_to=moved.xyz, margin=8.0)
+
+
+# --------------------------------------------------------------------------- found by the fuzz suite
+
+
+@pytest.mark.parametrize("field", [b"********", b"        ", b"     nan"])
+def test_unreadable_pdb_coordinates_are_refused_not_read_as_zero(pair, tmp_path, capsys, field):
+    map_path, _, pdb = pair
+    lines = pdb.read_bytes().split(b"\n")
+    atom = next(i for i, line in enumerate(lines) if line.startswith(b"ATOM"))
+    lines[atom] = lines[atom][:30] + field + lines[atom][38:]
+    bad = tmp_path / "stars.pdb"
+    bad.write_bytes(b"\n".join(lines))
+    refused(capsys, map_path, bad, phrase=f"line {atom + 1}: the coordinates")
+
+
+def test_pdb_output_refuses_coordinates_its_columns_cannot_hold(pair):
+    from qscore.io.export import ExportError, check_pdb
+
+    _, model_path, _ = pair
+    model = read_model(model_path)
+    check_pdb(model.with_coordinates(model.xyz - model.xyz.max(axis=0) + 9990.0))
+    with pytest.raises(ExportError, match="8-character columns"):
+        pdb_text(model.with_coordinates(model.xyz + 10000.0), model.b_iso)

@@ -120,12 +120,18 @@ def check_pdb(model: AtomModel) -> None:
     Raises
     ------
     ExportError
-        More than 99,999 atoms, or chain IDs longer than one character.
+        More than 99,999 atoms, coordinates beyond the 8-character columns, or chain IDs
+        longer than one character.
     """
     if model.n_atoms > 99999:
         raise ExportError(
             f"The model has {model.n_atoms} atoms, more than the PDB format can hold; "
             "use the mmCIF file instead."
+        )
+    if model.n_atoms and (model.xyz.min() <= -999.9995 or model.xyz.max() >= 9999.9995):
+        raise ExportError(
+            "The model has coordinates outside −999.999 to 9999.999 Å, which the PDB format's "
+            "8-character columns cannot hold; use the mmCIF file instead."
         )
     long_chains = sorted({c for c in model.chain if len(c) > 1})
     if long_chains:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import math
 import os
 import re
 import stat
@@ -183,6 +184,9 @@ _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 _ASCII_ONLY = bytes(range(128)) + b"?" * 128
 _FIRST_CONTENT = re.compile(rb"^[ \t]*[^#\s]", re.MULTILINE)
 _COORDINATE_RECORD = re.compile(rb"^(?:ATOM  |HETATM)", re.MULTILINE)
+_PDB_COORDINATES = re.compile(
+    rb"^(?:ATOM  |HETATM)[^\n]{24}([^\n]{8})([^\n]{8})([^\n]{8})", re.MULTILINE
+)
 _NON_ASCII_ATOM = re.compile(rb"^(?:ATOM  |HETATM)[^\n]*[\x80-\xff]", re.MULTILINE)
 
 
@@ -270,6 +274,7 @@ def _decode(raw: bytes, label: str) -> tuple[str, bool, tuple[str, ...]]:
             f"{label} is neither an mmCIF file (no data_ block) nor a PDB file "
             "(no ATOM or HETATM records)."
         )
+    _check_pdb_coordinates(raw, label)
     notes: tuple[str, ...] = ()
     damaged = len(_NON_ASCII_ATOM.findall(raw))
     if damaged:
@@ -278,6 +283,27 @@ def _decode(raw: bytes, label: str) -> tuple[str, bool, tuple[str, ...]]:
             "names in those records.",
         )
     return raw.translate(_ASCII_ONLY).decode("ascii"), False, notes
+
+
+def _check_pdb_coordinates(raw: bytes, label: str) -> None:
+    """Refuse coordinate records whose x, y, z columns (31–54) are not three numbers.
+
+    gemmi reads a blank or overflowed ("********") coordinate as 0, which would silently move
+    the atom to the origin.
+    """
+    for match in _PDB_COORDINATES.finditer(raw):
+        fields = match.group(1, 2, 3)
+        try:
+            values = [float(f) for f in fields]
+        except ValueError:
+            values = [math.nan]
+        if not all(math.isfinite(v) for v in values):
+            line = raw.count(b"\n", 0, match.start()) + 1
+            shown = b"".join(fields).decode("ascii", "replace").strip()
+            raise ModelFormatError(
+                f"{label} line {line}: the coordinates (columns 31–54) read {shown!r}, not three "
+                "numbers; the file is damaged."
+            )
 
 
 def _parse_document(text: str, is_cif: bool, label: str) -> gemmi.cif.Document:
