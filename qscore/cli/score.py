@@ -50,7 +50,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--atoms-csv", metavar="F", help="write per-atom Q-scores as CSV")
     parser.add_argument("--residues-csv", metavar="F", help="write per-residue Q-scores as CSV")
     parser.add_argument(
-        "--cif", metavar="F", help="write the model as mmCIF with _atom_site.Q-score"
+        "--cif", metavar="F", help="write the model as mmCIF with _atom_site.Q_score"
     )
     parser.add_argument("--pdb", metavar="F", help="write the model as PDB with Q in the B column")
     add_json_option(parser)
