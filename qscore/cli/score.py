@@ -36,7 +36,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         type=float,
         metavar="D",
         help="reported map resolution in Å, for Q_peak, the 95%% band and Q_relative "
-        "(default: the resolution recorded in the mmCIF, if any)",
+        "(default: the EM resolution recorded in the mmCIF, _em_3d_reconstruction.resolution, "
+        "if any; a diffraction resolution is never used)",
     )
     parser.add_argument(
         "--mode",
