@@ -1,4 +1,4 @@
-"""CSV, mmCIF (``_atom_site.Q_score``, as MapQ writes it) and PDB (Q in the B-factor column) writers."""
+"""CSV, mmCIF (``_atom_site.Q_score``, as MapQ writes it) and PDB (Q as B-factor) writers."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import gemmi
 import numpy as np
 import pytest
 
-from qscore.io import export
 from qscore.errors import ModelFormatError
+from qscore.io import export
 from qscore.io.models import read_model
 from tests.conftest import mapq_scores
 from tests.test_models import pdb_text
