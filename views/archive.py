@@ -107,8 +107,8 @@ st.dataframe(
     column_config={
         "curve": "curve",
         **{
-            c: st.column_config.NumberColumn(f"{c} (d^{c[1]})", format="%.4f")
-            for c in ("a3", "a2", "a1", "a0")
+            c: st.column_config.NumberColumn(label, format="%.4f")
+            for c, label in (("a3", "a3 (d³)"), ("a2", "a2 (d²)"), ("a1", "a1 (d)"), ("a0", "a0"))
         },
         "r2": st.column_config.NumberColumn("R² on these entries", format="%.4f"),
     },
