@@ -332,7 +332,7 @@ def score_entry(entry: Entry, mode: str = defaults.MODE, threads: int | None = N
             resolution=resolution,
             summary=summary,
             residues=residues,
-            notes=tuple(model.notes) + tuple(result.notes),
+            notes=tuple(result.notes),
             **identities,
         )
     except Exception as exc:
