@@ -239,24 +239,19 @@ def model_cases(
         ("tab in the name", lambda s: s[:12] + b"\tCA\t" + s[16:]),
         ("NUL in the name", lambda s: s[:13] + b"\0" + s[14:]),
     ]
+
+    def pdb_case(name: str, changed: list[bytes]) -> Case:
+        return Case(
+            "model: line damage", f"{tag} PDB {name}", dmap, write(b"\n".join(changed), ".pdb")
+        )
+
     for label, edit in edits:
         for i in rng.choice(atoms, size=2, replace=False):
             changed = list(lines)
             changed[i] = edit(changed[i])
-            yield Case(
-                "model: line damage",
-                f"{tag} PDB {label} (line {i})",
-                dmap,
-                write(b"\n".join(changed), ".pdb"),
-            )
+            yield pdb_case(f"{label} (line {i})", changed)
     for _ in range(6):
-        changed = [line for line in lines if rng.random() > 0.2]
-        yield Case(
-            "model: line damage",
-            f"{tag} PDB random lines deleted",
-            dmap,
-            write(b"\n".join(changed), ".pdb"),
-        )
+        yield pdb_case("random lines deleted", [line for line in lines if rng.random() > 0.2])
     for _ in range(4):
         cut = int(rng.integers(0, len(pdb)))
         yield Case(

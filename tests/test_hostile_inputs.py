@@ -30,6 +30,17 @@ def pair(tmp_path_factory) -> tuple[Path, Path, Path]:
     return synthetic_pair(tmp_path_factory.mktemp("pair"))
 
 
+def traced_peak(call) -> int:
+    """Peak bytes Python allocated while ``call()`` ran (its exception, if any, is re-raised)."""
+    tracemalloc.start()
+    try:
+        call()
+    finally:
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    return peak
+
+
 def cli(capsys, *args) -> tuple[int, str, str]:
     code = main(["score", *(str(a) for a in args)])
     out, err = capsys.readouterr()
@@ -230,15 +241,13 @@ def test_gzip_map_inflating_one_huge_section_stays_small(tmp_path):
     path = tmp_path / "section.mrc.gz"
     path.write_bytes(zero_map_gzip((8192, 7936, 1)))
     assert path.stat().st_size < 2**20
-    tracemalloc.start()
     start = time.perf_counter()
-    try:
+
+    def read() -> None:
         with pytest.raises(MapContentError, match="constant"):
             read_map(path, crop_to=np.array([[4000.0, 4000.0, 0.0]]), margin=5.0)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    assert peak < 64 * 2**20
+
+    assert traced_peak(read) < 64 * 2**20
     assert time.perf_counter() - start < 30
 
 
@@ -258,14 +267,12 @@ def test_gzip_model_of_comment_lines_is_refused_in_bounded_memory(tmp_path):
     assert len(packed) < 200 * 2**10
     path = tmp_path / "comments.cif.gz"
     path.write_bytes(packed)
-    tracemalloc.start()
-    try:
+
+    def read() -> None:
         with pytest.raises(ModelFormatError, match="expands to more than"):
             read_model(path)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    assert peak < 100 * 2**20
+
+    assert traced_peak(read) < 100 * 2**20
 
 
 def test_many_leading_comment_lines_before_data_are_read(pair, tmp_path):

@@ -203,12 +203,17 @@ def analytic_q(f, dmap: DensityMap, model, atoms: np.ndarray) -> np.ndarray:
     return np.array(out)
 
 
-@pytest.mark.parametrize("angles", ANGLES)
-def test_scores_on_a_skewed_map_match_the_analytic_density(peptide, angles):
+@pytest.fixture(scope="module")
+def helix_density(peptide):
+    """The helix's heavy atoms, the sum of Gaussians at them, and a box around them (Å)."""
     heavy = np.flatnonzero(peptide.heavy)
     xyz = peptide.xyz[heavy]
-    f = gaussians(xyz)
-    lo, hi = xyz.min(axis=0) - 5.0, xyz.max(axis=0) + 5.0
+    return heavy, gaussians(xyz), xyz.min(axis=0) - 5.0, xyz.max(axis=0) + 5.0
+
+
+@pytest.mark.parametrize("angles", ANGLES)
+def test_scores_on_a_skewed_map_match_the_analytic_density(peptide, helix_density, angles):
+    heavy, f, lo, hi = helix_density
     skewed, _ = lattice_map(f, lo, hi, angles, 0.5)
     square, _ = lattice_map(f, lo, hi, (90.0, 90.0, 90.0), 0.5)
     some = heavy[::2]
@@ -223,11 +228,8 @@ def test_scores_on_a_skewed_map_match_the_analytic_density(peptide, angles):
 
 
 @pytest.mark.parametrize("angles", ANGLES[:2])
-def test_multiprocess_mode_on_a_skewed_lattice(peptide, angles):
-    heavy = np.flatnonzero(peptide.heavy)
-    xyz = peptide.xyz[heavy]
-    f = gaussians(xyz)
-    lo, hi = xyz.min(axis=0) - 5.0, xyz.max(axis=0) + 5.0
+def test_multiprocess_mode_on_a_skewed_lattice(peptide, helix_density, angles):
+    heavy, f, lo, hi = helix_density
     aligned, _ = lattice_map(f, lo, hi, angles, 0.5)
     direct = engine.score(aligned, peptide, sigma=0.6).q[heavy]
     resampled = engine.score(aligned, peptide, sigma=0.6, mode="mapq-multiprocess").q[heavy]
@@ -242,11 +244,9 @@ def test_multiprocess_mode_on_a_skewed_lattice(peptide, angles):
     assert np.abs(resampled - exact).mean() < 0.03
 
 
-def test_cli_scores_a_skewed_map_file(peptide, tmp_path, capsys):
-    heavy = np.flatnonzero(peptide.heavy)
-    xyz = peptide.xyz[heavy]
-    f = gaussians(xyz)
-    dmap, _ = lattice_map(f, xyz.min(axis=0) - 5.0, xyz.max(axis=0) + 5.0, ANGLES[0], 0.5)
+def test_cli_scores_a_skewed_map_file(peptide, helix_density, tmp_path, capsys):
+    heavy, f, lo, hi = helix_density
+    dmap, _ = lattice_map(f, lo, hi, ANGLES[0], 0.5)
     write_map(tmp_path / "skew.map", dmap)
     (tmp_path / "helix.cif").write_text(peptide.document.as_string())
     expected = engine.score(dmap, peptide, sigma=0.6).q[heavy]

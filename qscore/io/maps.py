@@ -479,23 +479,23 @@ def _check_voxel(voxel: np.ndarray, header_words: str, label: str) -> None:
         )
 
 
-def _truncated_message(label: str, header: _Header, available: int) -> str:
+def _length_message(label: str, header: _Header, available: int) -> str:
+    """The sentence for data shorter (truncated) or longer than the header describes."""
     ns, nr, nc = header.n_file
-    return (
-        f"The map file {label} is truncated: its header describes {nc}×{nr}×{ns} voxels of "
-        f"{header.dtype.itemsize} byte(s) ({header.data_bytes} bytes of data after "
-        f"{header.data_offset} bytes of headers) but the file holds only {max(available, 0)} "
-        "bytes of data. The download or export was probably interrupted; get the map again."
+    described = (
+        f"{nc}×{nr}×{ns} voxels of {header.dtype.itemsize} byte(s) ({header.data_bytes} bytes "
+        f"of data, mode {header.mode}, after {header.data_offset} bytes of headers)"
     )
-
-
-def _too_long_message(label: str, header: _Header, available: int) -> str:
-    ns, nr, nc = header.n_file
+    if available < header.data_bytes:
+        return (
+            f"The map file {label} is truncated: its header describes {described} but the file "
+            f"holds only {max(available, 0)} bytes of data. The download or export was probably "
+            "interrupted; get the map again."
+        )
     return (
         f"The map file {label} holds {available - header.data_bytes} bytes more than its header "
-        f"describes ({nc}×{nr}×{ns} voxels of {header.dtype.itemsize} byte(s), data mode "
-        f"{header.mode}, after {header.data_offset} bytes of headers), so the header's grid size "
-        "or data mode is wrong and the voxels cannot be placed. Export the map again."
+        f"describes ({described}), so the header's grid size or data mode is wrong and the "
+        "voxels cannot be placed. Export the map again."
     )
 
 
@@ -517,9 +517,7 @@ def _check_length(label: str, header: _Header, available: int) -> _Header:
             "hold; the data were read from byte 1024."
         )
         return replace(header, nsymbt=0, notes=(*header.notes, note))
-    if available < header.data_bytes:
-        raise MapFormatError(_truncated_message(label, header, available))
-    raise MapFormatError(_too_long_message(label, header, available))
+    raise MapFormatError(_length_message(label, header, available))
 
 
 # --------------------------------------------------------------------------- cropping geometry
