@@ -427,3 +427,14 @@ def test_pdb_output_refuses_coordinates_its_columns_cannot_hold(pair):
     check_pdb(model.with_coordinates(model.xyz - model.xyz.max(axis=0) + 9990.0))
     with pytest.raises(ExportError, match="8-character columns"):
         pdb_text(model.with_coordinates(model.xyz + 10000.0), model.b_iso)
+
+
+def test_absurd_coordinates_are_refused(pair, tmp_path, capsys):
+    """A coordinate of 1e300 Å once overflowed the neighbour search into a traceback."""
+    map_path, _, pdb = pair
+    lines = pdb.read_bytes().split(b"\n")
+    atom = next(i for i, line in enumerate(lines) if line.startswith(b"ATOM"))
+    lines[atom] = lines[atom][:30] + b"1.0e+300" + lines[atom][38:]
+    bad = tmp_path / "far.pdb"
+    bad.write_bytes(b"\n".join(lines))
+    refused(capsys, map_path, bad, phrase="coordinate of 1e+300 Å")
