@@ -12,7 +12,7 @@ import streamlit as st
 
 from app_support.cache import Source, model_for, source_from_bytes, source_from_path
 from app_support.example import builtin
-from app_support.teaching import sidebar_example
+from app_support.teaching import sidebar_example, uploads_set_aside
 from qscore import defaults
 from qscore.errors import QscoreError
 
@@ -117,12 +117,15 @@ def sidebar() -> Inputs:
     if local_paths_allowed():
         map_source, model_source, error = _path_sources()
         label = "files on disk"
+    if uploads_set_aside(map_upload, model_upload):
+        map_upload = model_upload = None
     if map_source is None and map_upload is not None and model_upload is not None:
         map_source, model_source = _upload_source(map_upload), _upload_source(model_upload)
         label = "uploaded files"
     is_example = map_source is None
     suggested: float | None = None
-    example = (sidebar_example() or builtin()) if is_example else None
+    scenario = sidebar_example()  # also draws the teaching furniture, whatever is shown
+    example = (scenario or builtin()) if is_example else None
     if is_example:
         if (map_upload is None) != (model_upload is None):
             st.sidebar.info("Upload both a map and a model; until then the example is shown.")
