@@ -58,32 +58,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def summary(scored, resolution: float | None, reference, window: float) -> dict[str, Any]:
-    """The JSON document of a scoring run (the CLI contract)."""
-    from qscore.analysis.aggregate import model_summary
-    from qscore.analysis.context import score_context
-
-    result, model, dmap = scored.result, scored.model, scored.dmap
-    doc: dict[str, Any] = {
-        "map": dmap.source,
-        "model": model.source,
-        "sigma": result.sigma,
-        "mode": result.mode,
-        "seconds": round(result.seconds, 4),
-        "atoms_outside": result.atoms_outside,
-        **model_summary(model, result.q),
-        "notes": list(result.notes),
-    }
-    doc["atoms_scored"] = result.atoms_scored
-    if resolution is not None:
-        doc.update(score_context(doc["model_q"], resolution, result.sigma, reference, window))
-        doc["notes"] = list(result.notes) + doc.pop("notes")
-    return doc
-
-
 def run(args: argparse.Namespace) -> int:
     """Score, print, write the requested files; return the exit code."""
     from qscore.analysis.reference import default_reference, load_reference
+    from qscore.analysis.summary import score_summary
     from qscore.io import export
     from qscore.pipeline import load_and_score
 
@@ -100,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
     reference = None
     if resolution is not None:
         reference = load_reference(args.reference) if args.reference else default_reference()
-    doc = summary(scored, resolution, reference, args.window)
+    doc = score_summary(scored, resolution, reference, args.window)
     if args.atoms_csv:
         export.write_csv(export.atoms_frame(model, q), args.atoms_csv)
     if args.residues_csv:
