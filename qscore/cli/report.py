@@ -1,0 +1,168 @@
+"""``qscore report MAP MODEL -o REPORT.html``: one self-contained HTML file with everything the
+EMDB's validation report shows about map–model fit, and more."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+from typing import Any
+
+from qscore import defaults
+from qscore.cli.common import (
+    add_json_option,
+    add_map_model_arguments,
+    emit,
+    progress_bar,
+)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``report`` sub-command."""
+    parser = subparsers.add_parser(
+        "report",
+        help="a self-contained HTML report of the map-model fit, before deposition",
+        description=(
+            "Score MODEL in MAP as `qscore score` does and write one HTML file (it opens "
+            "offline in any browser) with the model's Q-score against the expected values and "
+            "the EMDB archive, per chain, type, residue and ligand, the lowest residues with their "
+            "atoms, histograms, atom inclusion against the contour level and, when asked, "
+            "B-factors from Q with CC / CC-mean."
+        ),
+    )
+    add_map_model_arguments(parser)
+    parser.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="REPORT.html",
+        help="the HTML file to write",
+    )
+    parser.add_argument(
+        "--resolution",
+        type=float,
+        metavar="D",
+        help="reported map resolution in Å (default: the mmCIF's _em_3d_reconstruction.resolution)",
+    )
+    parser.add_argument(
+        "--sigma",
+        type=float,
+        default=defaults.SIGMA,
+        help=f"width of the reference Gaussian in Å (default {defaults.SIGMA}, as EMDB)",
+    )
+    parser.add_argument(
+        "--mode",
+        choices=defaults.MODES,
+        default=defaults.MODE,
+        help="direct: MapQ's single-process sampling (default); mapq-multiprocess: MapQ's "
+        "voxel-aligned resampling, as in EMDB's multi-process runs",
+    )
+    parser.add_argument(
+        "--contour",
+        type=float,
+        metavar="LEVEL",
+        help="the map's recommended contour level (map units) for atom inclusion; default: the "
+        "level at which the map encloses the model's volume",
+    )
+    parser.add_argument(
+        "--bfactors",
+        action="store_true",
+        help="also estimate B-factors from the Q-scores and the CC / CC-mean (as qscore bfactor; "
+        "needs the resolution)",
+    )
+    parser.add_argument(
+        "--f-range",
+        default=_default_f_range(),
+        metavar="START:STOP:STEP",
+        help=f"scale factors scanned with --bfactors (default {_default_f_range()})",
+    )
+    parser.add_argument("--reference", metavar="CSV", help="EMDB reference table for Q_relative")
+    parser.add_argument("--window", type=float, default=defaults.WINDOW, metavar="W")
+    add_json_option(parser)
+    parser.set_defaults(func=run)
+
+
+def _default_f_range() -> str:
+    start, stop, step = defaults.F_RANGE
+    return f"{start:g}:{stop:g}:{step:g}"
+
+
+def _check_output(path: str) -> None:
+    """A sentence, before any work, when the report cannot be written where asked."""
+    from qscore.errors import ParameterError
+
+    target = Path(path).expanduser()
+    if target.is_dir():
+        raise ParameterError(f"--output {path} is a folder; give the name of the HTML file.")
+    if not target.parent.is_dir():
+        raise ParameterError(
+            f"--output {path} cannot be written: the folder {target.parent} does not exist."
+        )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Score, collect, render and write the report; return the exit code."""
+    from qscore.analysis.bfactor import parse_f_range
+    from qscore.analysis.reference import default_reference, load_reference
+    from qscore.pipeline import load_and_score
+    from qscore.report import build, write
+    from qscore.report.provenance import input_file
+
+    start = time.perf_counter()
+    _check_output(args.output)
+    f_range = parse_f_range(args.f_range)
+    inputs = [input_file("map", args.map), input_file("model", args.model)]
+    bar, progress = progress_bar("atom")
+    try:
+        scored = load_and_score(
+            args.map, args.model, sigma=args.sigma, mode=args.mode, progress=progress
+        )
+        resolution = args.resolution if args.resolution is not None else scored.model.resolution
+        reference = None
+        if resolution is not None:
+            reference = load_reference(args.reference) if args.reference else default_reference()
+        text, contents = build(
+            scored,
+            inputs=inputs,
+            resolution=args.resolution,
+            reference=reference,
+            window=args.window,
+            contour=args.contour,
+            bfactors=args.bfactors,
+            f_range=f_range,
+            progress=progress,
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+    size = write(text, args.output)
+    doc = contents.document()
+    doc["report"] = {
+        "path": str(args.output),
+        "bytes": size,
+        "seconds": round(time.perf_counter() - start, 3),
+    }
+    emit(doc, args.json, _text)
+    return 0
+
+
+def _text(doc: dict[str, Any]) -> str:
+    """What was written, and the headline numbers."""
+    s, inc, rep = doc["score"], doc["inclusion"], doc["report"]
+    lines = [
+        f"Report written to {rep['path']} ({rep['bytes'] / 1e6:.1f} MB) in {rep['seconds']:.1f} s",
+        f"Model Q-score {s['model_q']:.3f} ({s['atoms_scored']} atoms, sigma {s['sigma']:g}, "
+        f"{s['mode']})",
+    ]
+    if s.get("q_peak") is not None:
+        lines.append(
+            f"At {s['resolution']:g} Å: Q_peak {s['q_peak']:.3f}, 95% band "
+            f"{s['q_low95']:.3f}–{s['q_high95']:.3f} -> {s['verdict_label']}"
+        )
+    backbone = inc["backbone"]
+    lines.append(
+        f"Atom inclusion at {inc['level']:.4g} ({inc['level_source']}): {100 * inc['all']:.1f}% "
+        "of atoms" + (f", {100 * backbone:.1f}% of backbone atoms" if backbone is not None else "")
+    )
+    lines.extend(f"Note: {n}" for n in s["notes"])
+    return "\n".join(lines)
