@@ -135,9 +135,7 @@ def test_inclusion_agrees_with_gemmis_interpolation_on_emd30342(emd30342, emd303
     ccp4.setup(float("nan"))
     grid = ccp4.grid
     heavy, backbone = model.heavy, backbone_mask(model)
-    theirs = np.array(
-        [grid.interpolate_value(gemmi.Position(*(p - origin))) for p in model.xyz]
-    )
+    theirs = np.array([grid.interpolate_value(gemmi.Position(*(p - origin))) for p in model.xyz])
     ours = atom_values(dmap, model.xyz)
     tolerance = 1e-6
     assert np.max(np.abs(ours - theirs)[heavy]) < tolerance
