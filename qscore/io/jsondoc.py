@@ -38,5 +38,9 @@ def json_ready(obj: Any) -> Any:
 
 
 def json_text(obj: Any, *, indent: int | None = 2) -> str:
-    """``obj`` as JSON text (UTF-8 characters kept, no NaN), via :func:`json_ready`."""
-    return json.dumps(json_ready(obj), indent=indent, allow_nan=False, ensure_ascii=False)
+    """``obj`` as JSON text (UTF-8 characters kept, no NaN), via :func:`json_ready`; with
+    ``indent=None`` on one line without spaces."""
+    separators = (",", ":") if indent is None else None
+    return json.dumps(
+        json_ready(obj), indent=indent, separators=separators, allow_nan=False, ensure_ascii=False
+    )

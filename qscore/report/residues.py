@@ -42,11 +42,22 @@ def verdict_tag(code: str) -> str:
     return f'<span class="tag {esc(code)}">{esc(verdict_word(code))}</span>'
 
 
-def _codes(values: np.ndarray, c: ReportContents) -> np.ndarray:
-    """Verdict codes of Q values at the report's resolution ("" without one)."""
+def _codes(values: np.ndarray, c: ReportContents, judged: np.ndarray | None = None) -> np.ndarray:
+    """Verdict codes of Q values at the report's resolution ("" without one, and where
+    ``judged`` is False)."""
     if c.resolution is None:
         return np.full(len(values), "", dtype=object)
-    return verdict_codes(np.asarray(values, dtype=float), c.resolution, c.score["sigma"])
+    codes = verdict_codes(np.asarray(values, dtype=float), c.resolution, c.score["sigma"])
+    if judged is not None:
+        codes = np.where(np.asarray(judged, dtype=bool), codes, "")
+    return codes
+
+
+def _not_water(c: ReportContents, chains: pd.Series) -> np.ndarray:
+    """Per chain, whether it holds anything but waters (a chain of waters is not judged)."""
+    residues = c.analysis.residues
+    kept = set(residues.loc[residues["kind"] != "water", "chain"])
+    return np.array([chain in kept for chain in chains])
 
 
 def chains_section(c: ReportContents) -> Section:
@@ -60,7 +71,11 @@ def chains_section(c: ReportContents) -> Section:
             number(("score", "chains", str(r.chain)), c.score["chains"].get(str(r.chain))),
             verdict_tag(code),
         )
-        for r, code in zip(chains.itertuples(), _codes(chains["q"], c), strict=True)
+        for r, code in zip(
+            chains.itertuples(),
+            _codes(chains["q"], c, _not_water(c, chains["chain"])),
+            strict=True,
+        )
     ]
     chain_table = table(
         ["chain", "atoms", "residues", "Q", "against the band"], rows, numeric=(1, 2, 3)
@@ -74,7 +89,9 @@ def chains_section(c: ReportContents) -> Section:
             number(("score", "types", str(r.kind)), c.score["types"].get(str(r.kind))),
             verdict_tag(code),
         )
-        for r, code in zip(types.itertuples(), _codes(types["q"], c), strict=True)
+        for r, code in zip(
+            types.itertuples(), _codes(types["q"], c, types["kind"] != "water"), strict=True
+        )
     ]
     type_table = table(
         ["molecule type", "atoms", "residues", "Q", "against the band"],
@@ -84,9 +101,8 @@ def chains_section(c: ReportContents) -> Section:
     polymer = c.score.get("model_q_polymer")
     lead = (
         "<p>Means over the non-hydrogen atoms of each chain (its ligands and waters included) "
-        "and of each type of molecule. Polymer residues only: "
-        + number(("score", "model_q_polymer"), polymer)
-        + ".</p>"
+        "and of each type of molecule; waters, one atom each, are not judged against the band. "
+        "Polymer residues only: " + number(("score", "model_q_polymer"), polymer) + ".</p>"
     )
     body = lead + f'<div class="twocol"><div>{chain_table}</div><div>{type_table}</div></div>'
     return "chains", "Chains and molecule types", body
@@ -200,7 +216,7 @@ def _atom_list(c: ReportContents, row: int, low: float | None) -> str:
         value = q[i]
         cls = ' class="low"' if low is not None and np.isfinite(value) and value < low else ""
         items.append(f"<span{cls}>{esc(model.name[i])} {esc(fmt(value, '.2f'))}</span>")
-    return f'<div class="atoms">{"".join(items)}</div>'
+    return f'<div class="atoms">{" ".join(items)}</div>'
 
 
 def worst_section(c: ReportContents) -> Section | None:
