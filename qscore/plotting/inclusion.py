@@ -49,11 +49,26 @@ def inclusion_figure(
                 hovertemplate=f"level %{{x:.4g}}: %{{y:.1f}}% of {name} inside<extra></extra>",
             )
         )
+        at_level = values[np.isclose(curve["level"].to_numpy(dtype=float), level)]
+        if at_level.size and np.isfinite(at_level[0]):
+            fig.add_trace(
+                go.Scatter(
+                    x=[level],
+                    y=[100 * at_level[0]],
+                    mode="markers+text",
+                    text=[f"{100 * at_level[0]:.1f}%"],
+                    textposition="middle left" if column == "all" else "middle right",
+                    textfont={"color": colour, "size": 12},
+                    marker={"color": colour, "size": 9, "line": {"color": "white", "width": 1}},
+                    showlegend=False,
+                    hovertemplate=f"{name}: %{{y:.1f}}% inside at %{{x:.4g}}<extra></extra>",
+                )
+            )
     fig.add_vline(
         x=level,
         line={"color": RED, "dash": "dash", "width": 1.5},
         annotation_text=f"{level_name} {level:.4g}",
-        annotation_position="top right",
+        annotation_position="bottom right",
         annotation_font={"size": 11, "color": RED},
     )
     return _layout(
