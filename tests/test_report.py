@@ -378,3 +378,22 @@ def test_the_report_in_chromium_with_the_network_blocked(emd_run):
     assert verdict.startswith("As commonly observed.")
     assert all(drawn == 680 and box >= 680 for drawn, box in printed), printed
     assert page_width <= 794, "something is wider than an A4 page"
+
+
+@pytest.mark.parametrize("sigma", [0.6, 0.5])
+def test_other_sigmas_say_what_is_not_compared(sigma, emd30342):
+    from qscore.analysis.reference import default_reference
+    from qscore.pipeline import load_and_score
+    from qscore.report import build
+
+    scored = load_and_score(MAP, emd30342 / "7cec_chainA_first100atoms.cif", sigma=sigma)
+    text, contents = build(scored, inputs=(), resolution=3.9, reference=default_reference())
+    assert contents.score["q_relative_all"] is None
+    if sigma == 0.6:
+        assert contents.score["verdict"] is not None
+        assert "The model against the expected Q-scores at sigma 0.6" in text
+        assert "exist for sigma 0.4 only" in text
+    else:
+        assert contents.score["q_peak"] is None
+        assert 'id="fig-archive"' not in text
+        assert "Q-scores at sigma 0.5 are not compared with them" in text

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from qscore.analysis.context import archive_note
-from qscore.analysis.expected import verdict_heading
+from qscore.analysis.context import archive_comparable, archive_note
+from qscore.analysis.expected import has_bands, verdict_heading
 from qscore.plotting.figures import archive_figure
 from qscore.report.contents import ReportContents
 from qscore.report.html import esc, figure, fmt, key_values, number
@@ -95,10 +95,20 @@ def summary_section(c: ReportContents) -> Section:
             "--resolution D.</div>"
         )
     else:
-        verdict = f'<div class="verdict none">{esc(" ".join(s.get("notes", [])[-1:]))}</div>'
+        verdict = (
+            '<div class="verdict none">Expected Q-scores exist for sigma 0.4 and 0.6 only, so '
+            f"Q-scores at sigma {esc(fmt(s['sigma'], 'g'))} are not compared with them; score at "
+            "sigma 0.4 (the EMDB's) to compare with what is commonly observed and with the "
+            "archive.</div>"
+        )
     relative = ""
     if s.get("relative_interpretation") and s.get("q_relative_all") is not None:
         relative = f"<p>{esc(s['relative_interpretation'])}</p>"
+    elif s.get("verdict") and not archive_comparable(s["sigma"]):
+        relative = (
+            "<p>The percentiles against the EMDB archive (Q_relative) exist for sigma 0.4 only, "
+            "the sigma of the archive's Q-scores.</p>"
+        )
     guide = (
         '<p class="muted">What low and high values mean: <a href="#reading">how to read this '
         "report</a>.</p>"
@@ -163,7 +173,7 @@ def context_section(c: ReportContents) -> Section | None:
     """The model's Q against the EMDB entries and the expected curves (None without a table or
     a resolution)."""
     s = c.score
-    if c.reference is None or s.get("resolution") is None:
+    if c.reference is None or s.get("resolution") is None or not has_bands(s["sigma"]):
         return None
     fig = archive_figure(
         c.reference.data,
@@ -181,7 +191,12 @@ def context_section(c: ReportContents) -> Section | None:
     if note:
         caption = esc(note)
     body = figure(fig, "archive", caption=caption)
-    return "context", "The model among EMDB entries", body
+    name = (
+        "The model among EMDB entries"
+        if note is None
+        else f"The model against the expected Q-scores at sigma {s['sigma']:g}"
+    )
+    return "context", name, body
 
 
 def notes_section(c: ReportContents) -> Section | None:
