@@ -19,6 +19,16 @@ def _default_f_range() -> str:
     return f"{start:g}:{stop:g}:{step:g}"
 
 
+def add_f_range_argument(parser: argparse.ArgumentParser) -> None:
+    """Add ``--f-range START:STOP:STEP``, the scale factors of the B-factor scan."""
+    parser.add_argument(
+        "--f-range",
+        default=_default_f_range(),
+        metavar="START:STOP:STEP",
+        help=f"scale factors to scan, stop included (default {_default_f_range()})",
+    )
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``bfactor`` sub-command."""
     parser = subparsers.add_parser(
@@ -51,12 +61,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="Q-score sampling: direct (MapQ's single-process path, default) or "
         "mapq-multiprocess (MapQ's voxel-aligned resampling)",
     )
-    parser.add_argument(
-        "--f-range",
-        default=_default_f_range(),
-        metavar="START:STOP:STEP",
-        help=f"scale factors to scan, stop included (default {_default_f_range()})",
-    )
+    add_f_range_argument(parser)
     parser.add_argument(
         "--cif", metavar="F", help="write the model as mmCIF with the new B-factors"
     )

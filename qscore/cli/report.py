@@ -8,13 +8,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from qscore import defaults
+from qscore.cli.bfactor import add_f_range_argument
 from qscore.cli.common import (
     add_json_option,
     add_map_model_arguments,
     emit,
     progress_bar,
 )
+from qscore.cli.score import add_scoring_arguments
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -38,25 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="REPORT.html",
         help="the HTML file to write",
     )
-    parser.add_argument(
-        "--resolution",
-        type=float,
-        metavar="D",
-        help="reported map resolution in Å (default: the mmCIF's _em_3d_reconstruction.resolution)",
-    )
-    parser.add_argument(
-        "--sigma",
-        type=float,
-        default=defaults.SIGMA,
-        help=f"width of the reference Gaussian in Å (default {defaults.SIGMA}, as EMDB)",
-    )
-    parser.add_argument(
-        "--mode",
-        choices=defaults.MODES,
-        default=defaults.MODE,
-        help="direct: MapQ's single-process sampling (default); mapq-multiprocess: MapQ's "
-        "voxel-aligned resampling, as in EMDB's multi-process runs",
-    )
+    add_scoring_arguments(parser)
     parser.add_argument(
         "--contour",
         type=float,
@@ -68,23 +51,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--bfactors",
         action="store_true",
         help="also estimate B-factors from the Q-scores and the CC / CC-mean (as qscore bfactor; "
-        "needs the resolution)",
+        "needs the resolution); --f-range sets the scan",
     )
-    parser.add_argument(
-        "--f-range",
-        default=_default_f_range(),
-        metavar="START:STOP:STEP",
-        help=f"scale factors scanned with --bfactors (default {_default_f_range()})",
-    )
-    parser.add_argument("--reference", metavar="CSV", help="EMDB reference table for Q_relative")
-    parser.add_argument("--window", type=float, default=defaults.WINDOW, metavar="W")
+    add_f_range_argument(parser)
     add_json_option(parser)
     parser.set_defaults(func=run)
-
-
-def _default_f_range() -> str:
-    start, stop, step = defaults.F_RANGE
-    return f"{start:g}:{stop:g}:{step:g}"
 
 
 def _check_output(path: str) -> None:

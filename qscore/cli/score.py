@@ -25,6 +25,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     add_map_model_arguments(parser)
+    add_scoring_arguments(parser)
+    parser.add_argument("--atoms-csv", metavar="F", help="write per-atom Q-scores as CSV")
+    parser.add_argument("--residues-csv", metavar="F", help="write per-residue Q-scores as CSV")
+    parser.add_argument(
+        "--cif", metavar="F", help="write the model as mmCIF with _atom_site.Q_score"
+    )
+    parser.add_argument("--pdb", metavar="F", help="write the model as PDB with Q in the B column")
+    add_json_option(parser)
+    parser.set_defaults(func=run)
+
+
+def add_scoring_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add ``--sigma``, ``--resolution``, ``--mode``, ``--reference`` and ``--window``: how the
+    model is scored and put in context (``qscore score`` and ``qscore report``)."""
     parser.add_argument(
         "--sigma",
         type=float,
@@ -48,14 +62,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--reference", metavar="CSV", help="EMDB reference table for Q_relative")
     parser.add_argument("--window", type=float, default=defaults.WINDOW, metavar="W")
-    parser.add_argument("--atoms-csv", metavar="F", help="write per-atom Q-scores as CSV")
-    parser.add_argument("--residues-csv", metavar="F", help="write per-residue Q-scores as CSV")
-    parser.add_argument(
-        "--cif", metavar="F", help="write the model as mmCIF with _atom_site.Q_score"
-    )
-    parser.add_argument("--pdb", metavar="F", help="write the model as PDB with Q in the B column")
-    add_json_option(parser)
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -60,44 +60,36 @@ def _not_water(c: ReportContents, chains: pd.Series) -> np.ndarray:
     return np.array([chain in kept for chain in chains])
 
 
-def chains_section(c: ReportContents) -> Section:
-    """Q per chain and per molecule type, with the verdict against the band."""
-    chains = c.analysis.chains
+def _group_table(
+    c: ReportContents, frame: pd.DataFrame, column: str, title: str, judged: np.ndarray
+) -> str:
+    """Atoms, residues, Q and verdict per group (``column``: ``chain`` or ``kind``); Q is the
+    scoring document's (``score.chains`` or ``score.types``)."""
+    key = "chains" if column == "chain" else "types"
     rows = [
         (
-            esc(r.chain),
-            f"{int(r.atoms):,}",
-            f"{int(r.residues):,}",
-            number(("score", "chains", str(r.chain)), c.score["chains"].get(str(r.chain))),
+            esc(name),
+            f"{int(atoms):,}",
+            f"{int(residues):,}",
+            number(("score", key, str(name)), c.score[key].get(str(name))),
             verdict_tag(code),
         )
-        for r, code in zip(
-            chains.itertuples(),
-            _codes(chains["q"], c, _not_water(c, chains["chain"])),
+        for name, atoms, residues, code in zip(
+            frame[column],
+            frame["atoms"],
+            frame["residues"],
+            _codes(frame["q"], c, judged),
             strict=True,
         )
     ]
-    chain_table = table(
-        ["chain", "atoms", "residues", "Q", "against the band"], rows, numeric=(1, 2, 3)
-    )
-    types = c.analysis.types
-    type_rows = [
-        (
-            esc(r.kind),
-            f"{int(r.atoms):,}",
-            f"{int(r.residues):,}",
-            number(("score", "types", str(r.kind)), c.score["types"].get(str(r.kind))),
-            verdict_tag(code),
-        )
-        for r, code in zip(
-            types.itertuples(), _codes(types["q"], c, types["kind"] != "water"), strict=True
-        )
-    ]
-    type_table = table(
-        ["molecule type", "atoms", "residues", "Q", "against the band"],
-        type_rows,
-        numeric=(1, 2, 3),
-    )
+    return table([title, "atoms", "residues", "Q", "against the band"], rows, numeric=(1, 2, 3))
+
+
+def chains_section(c: ReportContents) -> Section:
+    """Q per chain and per molecule type, with the verdict against the band."""
+    chains, types = c.analysis.chains, c.analysis.types
+    chain_table = _group_table(c, chains, "chain", "chain", _not_water(c, chains["chain"]))
+    type_table = _group_table(c, types, "kind", "molecule type", types["kind"] != "water")
     polymer = c.score.get("model_q_polymer")
     lead = (
         "<p>Means over the non-hydrogen atoms of each chain (its ligands and waters included) "
