@@ -243,6 +243,7 @@ def test_every_kind_of_molecule_has_its_place():
         ("text named .mrc", "map"),
         ("missing folder", "does not exist"),
         ("folder as output", "is a folder"),
+        ("output is the map", "one of the input files"),
         ("contour nan", "contour level"),
         ("sigma 0", "sigma"),
         ("bad f range", "f range"),
@@ -263,6 +264,10 @@ def test_bad_input_is_one_sentence_and_status_2(case, message, tmp_path, capsys,
         args[3] = str(tmp_path / "nowhere" / "r.html")
     elif case == "folder as output":
         args[3] = str(tmp_path)
+    elif case == "output is the map":
+        args[0] = str(tmp_path / "map.mrc")
+        Path(args[0]).write_bytes(MAP.read_bytes())
+        args[3] = args[0]
     elif case == "contour nan":
         args += ["--contour", "nan"]
     elif case == "sigma 0":

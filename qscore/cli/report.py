@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
 from typing import Any
 
 from qscore.cli.bfactor import add_f_range_argument
 from qscore.cli.common import (
     add_json_option,
     add_map_model_arguments,
+    check_outputs,
     emit,
     progress_bar,
 )
@@ -58,19 +58,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def _check_output(path: str) -> None:
-    """A sentence, before any work, when the report cannot be written where asked."""
-    from qscore.errors import ParameterError
-
-    target = Path(path).expanduser()
-    if target.is_dir():
-        raise ParameterError(f"--output {path} is a folder; give the name of the HTML file.")
-    if not target.parent.is_dir():
-        raise ParameterError(
-            f"--output {path} cannot be written: the folder {target.parent} does not exist."
-        )
-
-
 def run(args: argparse.Namespace) -> int:
     """Score, collect, render and write the report; return the exit code."""
     from qscore.analysis.bfactor import parse_f_range
@@ -80,8 +67,11 @@ def run(args: argparse.Namespace) -> int:
     from qscore.report.provenance import input_file
 
     start = time.perf_counter()
-    _check_output(args.output)
+    check_outputs(
+        {"--output": args.output, "--json": args.json}, [args.map, args.model, args.reference]
+    )
     f_range = parse_f_range(args.f_range)
+    reference = load_reference(args.reference) if args.reference else None
     inputs = [input_file("map", args.map), input_file("model", args.model)]
     bar, progress = progress_bar("atom")
     try:
@@ -89,9 +79,8 @@ def run(args: argparse.Namespace) -> int:
             args.map, args.model, sigma=args.sigma, mode=args.mode, progress=progress
         )
         resolution = args.resolution if args.resolution is not None else scored.model.resolution
-        reference = None
-        if resolution is not None:
-            reference = load_reference(args.reference) if args.reference else default_reference()
+        if resolution is not None and reference is None:
+            reference = default_reference()
         text, contents = build(
             scored,
             inputs=inputs,
