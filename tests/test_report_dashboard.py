@@ -48,9 +48,9 @@ def current(resolution: float, sigma: float = 0.4, mode: str = "direct") -> Curr
     )
 
 
-@pytest.mark.parametrize(("contour", "bfactors"), [(None, False), (0.035, True)])
-def test_the_dashboard_report_is_the_command_lines_file(tmp_path, contour, bfactors):
+def test_the_dashboard_report_is_the_command_lines_file(tmp_path):
     require(MAP)
+    contour, bfactors = 0.035, True
     result = current(3.9)
     html = tmp_path / "cli.html"
     command = command_line(result, contour=contour, bfactors=bfactors).split()
