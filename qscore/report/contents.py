@@ -10,7 +10,7 @@ The numbers come from the functions the command line uses: the scoring document 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -33,8 +33,7 @@ class ReportContents:
     """The numbers and tables of one report.
 
     ``score`` is the document of ``qscore score --json`` for the same inputs, ``bfactor`` that of
-    ``qscore bfactor --json`` (None unless asked for), ``extra`` further sections' documents by
-    name (for example ``local_resolution``), ``residue_extra`` per-residue columns they add.
+    ``qscore bfactor --json`` (None unless asked for).
     """
 
     scored: Scored
@@ -49,7 +48,6 @@ class ReportContents:
     software: dict[str, str]
     generated: str
     bfactor: dict[str, Any] | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def document(self) -> dict[str, Any]:
         """The JSON document embedded in the report (and written by ``qscore report --json``)."""
@@ -61,7 +59,6 @@ class ReportContents:
             "score": self.score,
             "inclusion": self.inclusion.as_dict(),
             "bfactor": self.bfactor,
-            **self.extra,
         }
 
 

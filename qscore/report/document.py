@@ -52,26 +52,20 @@ def title(contents: ReportContents) -> str:
     return f"Q-score report: {contents.scored.model.source} in {contents.scored.dmap.source}"
 
 
-def render(
-    contents: ReportContents,
-    *,
-    extra_sections: tuple[Callable[[ReportContents], Section | None], ...] = (),
-) -> str:
+def render(contents: ReportContents) -> str:
     """The whole report as an HTML string.
 
     Parameters
     ----------
     contents : ReportContents
         What the report shows (:func:`qscore.report.contents.collect`).
-    extra_sections : tuple of callables
-        Further section builders, placed before the notes.
 
     Returns
     -------
     str
         One self-contained HTML document.
     """
-    builders = (*SECTIONS[:-1], *extra_sections, SECTIONS[-1], reading_section)
+    builders = (*SECTIONS, reading_section)
     sections = [s for s in (make(contents) for make in builders) if s is not None]
     toc = " ".join(f'<a href="#{esc(ident)}">{esc(name)}</a>' for ident, name, _ in sections)
     blocks = "".join(

@@ -3,8 +3,6 @@ EMDB entries, and the notes."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from qscore.analysis.context import archive_comparable, archive_note
 from qscore.analysis.expected import has_bands, verdict_heading
 from qscore.plotting.figures import archive_figure
@@ -201,21 +199,14 @@ def context_section(c: ReportContents) -> Section | None:
 
 def notes_section(c: ReportContents) -> Section | None:
     """Every note of the run, once each (None when there is none)."""
-    notes: list[str] = []
-    sources: list[Any] = [
+    groups = (
         c.scored.model.notes,
         c.scored.dmap.notes,
         c.score.get("notes", []),
         c.inclusion.notes,
         (c.bfactor or {}).get("notes", []),
-    ]
-    for extra in c.extra.values():
-        if isinstance(extra, dict):
-            sources.append(extra.get("notes", []))
-    for group in sources:
-        for note in group:
-            if note not in notes:
-                notes.append(note)
+    )
+    notes = list(dict.fromkeys(note for group in groups for note in group))
     if not notes:
         return None
     items = "".join(f"<li>{esc(n)}</li>" for n in notes)
