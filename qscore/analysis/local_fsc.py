@@ -144,7 +144,8 @@ def _shell_matrix(index: np.ndarray, weight: np.ndarray, n_shells: int) -> np.nd
 
 
 def crossing_resolution(fsc: np.ndarray, freq: np.ndarray, threshold: float) -> np.ndarray:
-    """Resolution (Å) where each FSC curve (rows) first falls below ``threshold`` after shell 0.
+    """Resolution (Å) where each FSC curve (rows) first falls below ``threshold`` after shell 0
+    and stays below at the next shell.
 
     Linear interpolation between the two shells around the crossing; a curve that never falls
     below gives the last shell's resolution, one below already at shell 1 gives shell 1's.
@@ -152,6 +153,9 @@ def crossing_resolution(fsc: np.ndarray, freq: np.ndarray, threshold: float) -> 
     curves = fsc[:, 1:]
     f = freq[1:]
     below = curves < threshold
+    # a crossing counts when the next shell stays below too (or it is the last shell), so that
+    # one noisy shell does not end the curve early
+    below[:, :-1] &= below[:, 1:]
     crosses = below.any(axis=1)
     first = np.where(crosses, below.argmax(axis=1), curves.shape[1] - 1)
     rows = np.arange(curves.shape[0])

@@ -2,16 +2,17 @@
 
 Each atom is given the resolution of its region (say 3 Å for a rigid domain and 6 Å for a
 flexible one). Every region's atoms carry the calibrated B-factors of their resolution
-(:mod:`qscore.synthetic.calibration`), and their density is low-pass filtered at it; space is
+(:mod:`qscore.synthetic.calibration`), scaled per region until the true model's mean Q over the
+region sits at Q_peak of its resolution, and their density is low-pass filtered at it; space is
 shared between regions by the nearest atom, with soft (Gaussian-blended) borders. From that one
 truth come:
 
-* the map to score: signal plus band-limited noise of each region's resolution (as
-  :func:`~qscore.synthetic.simulate.simulate_map` makes it), so that a well-fitted model scores
-  near Q_peak of each region's resolution;
-* two half maps: the same signal plus independent noise, band-limited per region as in the map
-  (√2 stronger, so that their average carries the map's noise) over a weak white floor up to
-  Nyquist, so that their local FSC falls to zero past each region's resolution;
+* the map to score: signal plus band-limited noise of each region's resolution, as
+  :func:`~qscore.synthetic.simulate.simulate_map` makes it;
+* two half maps: the signal (reaching a little past each region's resolution, so that the FSC
+  declines through it as in real data) plus independent white noise, whose level per region is
+  set so that the expected local FSC (noise-free signal against the known noise variance) in
+  windows centred on the region's atoms crosses 0.143 at the region's resolution;
 * the true local-resolution map (Å), blended across borders like the regions.
 
 Everything is deterministic for a given ``seed``.
