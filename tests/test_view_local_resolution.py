@@ -3,6 +3,7 @@ two-domain teaching scenario with its own local-resolution map."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -42,7 +43,7 @@ def scenario(tmp_path_factory):
 def test_page_without_a_source_asks_for_one(scenario):
     _, current = scenario
     at = AppTest.from_file(str(PAGE), default_timeout=120)
-    at.session_state[RESULT] = current
+    at.session_state[RESULT] = replace(current, is_example=False)
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert [r.options for r in at.radio][0] == ["A local-resolution map", "Two half maps"]
