@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app_support.state import RESULT, Current
-from qscore.analysis.tables import Analysis
+from app_support.state import RESULT
 from qscore.pipeline import load_and_score
+from tests.test_view_bfactors import current as page_result
 
 PAGE = Path(__file__).resolve().parents[1] / "views" / "local_resolution.py"
 
@@ -24,19 +24,7 @@ def scenario(tmp_path_factory):
         mp.setenv("QSCORE_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
         example = examples.get_example("local-resolution")
     scored = load_and_score(example.map_path, example.model_path, sigma=0.4)
-    current = Current(
-        key="local-resolution-scenario",
-        label=example.title,
-        scored=scored,
-        analysis=Analysis.of(scored),
-        resolution=example.resolution,
-        sigma=0.4,
-        mode="direct",
-        reference=None,
-        window=0.5,
-        selected=None,
-        is_example=True,
-    )
+    current = replace(page_result(scored, example.resolution, "local-resolution"), is_example=True)
     return example, current
 
 

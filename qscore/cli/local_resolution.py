@@ -34,27 +34,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar=("HALF1", "HALF2"),
         help="the two half maps (same grid): local resolution is estimated by a local FSC",
     )
-    group.add_argument(
-        "--locres-window",
-        type=float,
-        default=local_fsc.DEFAULT_WINDOW,
-        metavar="Å",
-        help=f"edge of the local FSC window (default {local_fsc.DEFAULT_WINDOW:g} Å)",
-    )
-    group.add_argument(
-        "--locres-step",
-        type=float,
-        default=local_fsc.DEFAULT_STEP,
-        metavar="Å",
-        help=f"spacing of the local FSC centres (default {local_fsc.DEFAULT_STEP:g} Å)",
-    )
-    group.add_argument(
-        "--fsc-threshold",
-        type=float,
-        default=local_fsc.DEFAULT_THRESHOLD,
-        metavar="T",
-        help=f"FSC value defining the resolution (default {local_fsc.DEFAULT_THRESHOLD:g})",
-    )
+    for flag, default, metavar, what in (
+        ("--locres-window", local_fsc.DEFAULT_WINDOW, "Å", "edge of the local FSC window"),
+        ("--locres-step", local_fsc.DEFAULT_STEP, "Å", "spacing of the local FSC centres"),
+        ("--fsc-threshold", local_fsc.DEFAULT_THRESHOLD, "T", "FSC value defining resolution"),
+    ):
+        unit = " Å" if metavar == "Å" else ""
+        group.add_argument(
+            flag,
+            type=float,
+            default=default,
+            metavar=metavar,
+            help=f"{what} (default {default:g}{unit})",
+        )
 
 
 def requested(args: argparse.Namespace) -> bool:

@@ -12,8 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from qscore.analysis.expected import expected_q
-from qscore.plotting.figures import BAND, PEAK, RED, _layout
+from qscore.plotting.figures import BAND, RED, _band_lines, _layout
 
 #: Colour of each reading (see :data:`qscore.analysis.local_resolution.READINGS`).
 READING_COLOURS = {
@@ -116,22 +115,7 @@ def local_residue_figure(
             row=1,
             col=1,
         )
-    bands = expected_q(resolution, sigma) if resolution else None
-    if bands is not None:
-        for value, name, dash in (
-            (bands.q_high95, "Q_high_95%", "dot"),
-            (bands.q_peak, "Q_peak", "solid"),
-            (bands.q_low95, "Q_low_95%", "dot"),
-        ):
-            fig.add_hline(
-                y=value,
-                line={"color": PEAK if name == "Q_peak" else BAND, "dash": dash, "width": 1.2},
-                row=1,
-                col=1,
-                annotation_text=f"{name} at {resolution:g} Å",
-                annotation_position="right",
-                annotation_font={"size": 10, "color": BAND},
-            )
+    _band_lines(fig, resolution, sigma, row=1, col=1)
     fig.add_trace(
         go.Scatter(x=x, y=data["local_resolution"], mode="lines", name="local resolution",
                    line={"color": "#f28e2b", "width": 2}, customdata=custom,
@@ -153,9 +137,9 @@ def local_residue_figure(
     return _layout(
         fig,
         title={"text": title, "x": 0.01, "xanchor": "left", "font": {"size": 15}},
-        legend={"orientation": "h", "x": 0, "y": 1.04, "yanchor": "bottom"},
-        margin={"l": 60, "r": 130, "t": 80, "b": 50},
-        height=620,
+        legend={"orientation": "h", "x": 0, "y": -0.12, "yanchor": "top"},
+        margin={"l": 60, "r": 130, "t": 50, "b": 110},
+        height=680,
         hovermode="closest",
         clickmode="event+select",
         dragmode="pan",
