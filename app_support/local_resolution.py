@@ -53,16 +53,24 @@ class LocalResult:
 
 
 def scenario_map(result: Current) -> str | None:
-    """The local-resolution map of the teaching scenario on show, if it has one."""
-    if not result.is_example:
-        return None
-    from app_support.teaching import scenario_list
+    """The local-resolution map of the teaching scenario on show, if it has one.
 
-    for example in scenario_list():
-        path = getattr(example, "local_resolution_path", None)
-        if example.title == result.label and path is not None:
-            return str(path)
-    return None
+    Only the scenario this session opened is looked at (never the whole catalogue, which would
+    generate every scenario).
+    """
+    from app_support.teaching import chosen_key
+
+    key = chosen_key()
+    if not result.is_example or key is None:
+        return None
+    from qscore.synthetic.examples import get_example
+
+    try:
+        example = get_example(key)
+    except KeyError:
+        return None
+    path = example.local_resolution_path
+    return str(path) if path is not None and example.title == result.label else None
 
 
 def inputs(result: Current) -> LocalInputs:
