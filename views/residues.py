@@ -29,15 +29,16 @@ c1, c2, c3 = st.columns([1, 3, 2])
 chain = c1.selectbox("Chain", chains, key=kept("chain", chains[0]))
 in_chain = polymer[polymer["chain"] == chain]
 lo, hi = int(in_chain["resseq"].min()), int(in_chain["resseq"].max())
+range_key = kept(f"range.{result.key[:12]}.{chain}", (lo, hi))
+if result.selected in in_chain.index:
+    number = int(in_chain.at[result.selected, "resseq"])
+    low, high = st.session_state[range_key]
+    if not low <= number <= high:
+        st.session_state[range_key] = (lo, hi)
 if lo == hi:
     first, last = lo, hi
 else:
-    first, last = c2.slider(
-        "Residue range",
-        min_value=lo,
-        max_value=hi,
-        key=kept(f"range.{result.key[:12]}.{chain}", (lo, hi)),
-    )
+    first, last = c2.slider("Residue range", min_value=lo, max_value=hi, key=range_key)
 smoothing = c3.radio(
     "MapQ smoothing",
     list(SMOOTHING),
@@ -53,6 +54,7 @@ figure = residue_figure(
     result.sigma,
     kind=kind,
     smoothing=SMOOTHING[smoothing],
+    selected=result.selected,
     title=f"Chain {chain}: {'phosphate, sugar and base' if kind == 'nucleic' else 'backbone and side chain'} Q per {'nucleotide' if kind == 'nucleic' else 'residue'}",
 )
 event = st.plotly_chart(
@@ -68,7 +70,8 @@ if result.resolution is None:
 else:
     st.caption(
         "Red points lie below Q_low_95% (labelled with residue name and number). "
-        "Click a point to show that residue in 3D below."
+        "Click a point to show that residue in 3D below, or walk through the outliers with "
+        "◀ Previous / Next ▶ (keys P and N)."
     )
 
 result = state.current()

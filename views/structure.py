@@ -13,7 +13,9 @@ st.markdown(
     "The cartoon is coloured by each residue's mean Q: **red** near 0, **white** halfway, "
     "**blue** at Q_peak, the value most commonly observed at this resolution. Pick a residue "
     "(or click one in a plot on the other pages) to zoom to it, see its atoms as sticks coloured "
-    "by atom Q and the map around it as a mesh."
+    "by atom Q, its neighbours as thin sticks and the map around it as a mesh. The contour "
+    "starts where most of the residue's well-scored atoms sit inside the mesh (shown in σ and "
+    "map units); drag the slider above the view to change it."
 )
 residue_picker(result)
-viewer_panel(result, height=600)
+viewer_panel(result, height=680)
