@@ -46,9 +46,9 @@ def _well_scored_residues(model, q, q_peak, n=25):
     rows = []
     for row in model.residues.index:
         atoms = _residue_atoms(model, row)
-        if model.residues.at[row, "kind"] == "protein" and atoms.size >= 6:
-            if np.nanmean(q[atoms]) >= q_peak:
-                rows.append(row)
+        protein = model.residues.at[row, "kind"] == "protein"
+        if protein and atoms.size >= 6 and np.nanmean(q[atoms]) >= q_peak:
+            rows.append(row)
     return rows[:: max(1, len(rows) // n)]
 
 
