@@ -35,7 +35,14 @@ from qscore.analysis.outliers import ORDERS, outlier_rows, step
 from qscore.errors import QscoreError
 from qscore.io.chimerax import cxc_text, defattr_text, residue_spec
 from qscore.plotting.figures import residue_label
-from qscore.plotting.viewer import Focus, build_scene, scale_top, scene_json, viewer_html
+from qscore.plotting.viewer import (
+    Focus,
+    build_scene,
+    scale_top,
+    scene_json,
+    viewer_html,
+    viewer_script,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 JS_FILE = ROOT / "static" / "vendor" / "3Dmol-min.js"
@@ -111,11 +118,11 @@ def contour_for(result: Current, focus: Focus | None) -> ContourChoice:
     return memo(f"contour|{result.key}|{focus.label if focus else ''}", compute)
 
 
-def _publish(text: str) -> str | None:
-    """Write ``text`` as a content-addressed scene file; its URL, or None when the static
-    folder cannot be written (the page then embeds the scene)."""
+def _publish(text: str, suffix: str = ".json") -> str | None:
+    """Write ``text`` as a content-addressed file under ``static/scenes``; its URL, or None when
+    the folder cannot be written (the page then embeds everything)."""
     digest = hashlib.sha256(text.encode()).hexdigest()[:40]
-    path = SCENES_DIR / f"{digest}.json"
+    path = SCENES_DIR / f"{digest}{suffix}"
     try:
         if not path.exists():
             SCENES_DIR.mkdir(parents=True, exist_ok=True)
@@ -131,17 +138,22 @@ def _publish(text: str) -> str | None:
 
 
 def _prune() -> None:
-    files = sorted(SCENES_DIR.glob("*.json"), key=lambda p: p.stat().st_mtime)
+    files = sorted(SCENES_DIR.glob("*.*"), key=lambda p: p.stat().st_mtime)
     for old in files[: max(0, len(files) - MAX_SCENES)]:
         old.unlink(missing_ok=True)
 
 
-def _viewer_page(result: Current, focus: Focus | None, height: int) -> str:
-    """The viewer's HTML for the focus (cached per result, residue and scale)."""
-    q_top, _ = colour_scale_top(result)
-    key = f"page|{result.key}|{focus.label if focus else ''}|{q_top:.6g}|{height}"
+#: The element of the page whose ``data-qs-scene`` the viewer follows.
+FOLLOW = "[data-qs-scene]"
 
-    def compute() -> str:
+
+def _scene_url(result: Current, focus: Focus | None) -> str | dict:
+    """The URL of the focus's scene (built and published once per result, residue and scale),
+    or the scene itself when the static folder cannot be written."""
+    q_top, _ = colour_scale_top(result)
+    key = f"scene|{result.key}|{focus.label if focus else ''}|{q_top:.6g}"
+
+    def compute() -> str | dict:
         scene = build_scene(
             result.scored.model,
             result.scored.result.q,
@@ -153,13 +165,23 @@ def _viewer_page(result: Current, focus: Focus | None, height: int) -> str:
             stats=map_stats(result),
         )
         scene["viewKey"] = hashlib.sha256(key.encode()).hexdigest()[:16]
-        text = scene_json(scene)
-        url = _publish(text)
-        if url is None:
-            return viewer_html(scene, height=height)
-        return viewer_html(scene_url=url, q_peak=q_top, height=height)
+        return _publish(scene_json(scene)) or scene
 
     return memo(key, compute)
+
+
+def show_view(result: Current, focus: Focus | None, height: int) -> None:
+    """The viewer page (the same for every residue of a result, so the browser keeps it and its
+    WebGL context) and a tiny marker naming the scene it loads."""
+    q_top, _ = colour_scale_top(result)
+    scene = _scene_url(result, focus)
+    if isinstance(scene, dict):
+        st.iframe(viewer_html(scene, height=height), height=height + 110)
+        return
+    script = memo("viewer-script", lambda: _publish(viewer_script(), ".js"))
+    page = viewer_html(follow=FOLLOW, q_peak=q_top, height=height, script_url=script)
+    st.iframe(page, height=height + 110)
+    st.html(f'<div data-qs-scene="{scene}" style="display:none"></div>')
 
 
 def residue_picker(result: Current, rows: pd.Index | None = None, label: str = "Residue") -> None:
@@ -169,7 +191,8 @@ def residue_picker(result: Current, rows: pd.Index | None = None, label: str = "
     key = f"qs.picker.{result.key[:16]}.{label}"
     selected = result.selected if result.selected in options else None
     st.session_state[key] = selected
-    labels = {r: residue_label(table.loc[r]) for r in options}
+    every = memo(f"labels|{result.key}", lambda: residue_labels(table))
+    labels = every[options].to_dict()
     st.selectbox(
         label,
         options,
@@ -178,6 +201,12 @@ def residue_picker(result: Current, rows: pd.Index | None = None, label: str = "
         placeholder="Pick a residue, or click a point in a plot",
         on_change=lambda: state.select_residue(st.session_state[key]),
     )
+
+
+def residue_labels(table: pd.DataFrame) -> pd.Series:
+    """:func:`~qscore.plotting.figures.residue_label` of every row, vectorised."""
+    number = table["resseq"].astype(int).astype(str) + table["icode"].fillna("").astype(str)
+    return table["chain"].astype(str) + " " + number + " " + table["resname"].astype(str)
 
 
 def atom_table(result: Current, focus: Focus) -> pd.DataFrame:
@@ -345,7 +374,7 @@ def _panel(height: int, walk_controls: bool) -> None:
         walk(result)
     view_col, info_col = st.columns([7, 3])
     with view_col:
-        st.iframe(_viewer_page(result, focus, height), height=height + 110)
+        show_view(result, focus, height)
         _, scale_text = colour_scale_top(result)
         st.caption(
             f"Colour: red at Q ≤ 0, white halfway, blue at {scale_text}. The contour starts "

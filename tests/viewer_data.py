@@ -16,19 +16,48 @@ MAP = EMD30342 / "emd_30342_chainA_zone.mrc"
 MODEL = EMD30342 / "7cec_chainA.cif"
 
 
-def _model_with_resolution(folder: Path, resolution: float) -> Path:
-    """The shared model with its recorded resolution replaced (the sidebar prefills it)."""
+BACKBONE = {"N", "CA", "C", "O", "OXT"}
+
+
+def _model_with_resolution(
+    folder: Path, resolution: float, displaced: int | None = None, shift: float = 3.0
+) -> Path:
+    """The shared model with its recorded resolution replaced (the sidebar prefills it) and,
+    optionally, the side chain of residue ``displaced`` moved ``shift`` Å away from its CA."""
     doc = gemmi.cif.read(str(MODEL))
     block = doc.sole_block()
     block.set_pair("_em_3d_reconstruction.resolution", f"{resolution:g}")
-    path = folder / f"7cec_chainA_{resolution:g}A.cif"
+    if displaced is not None:
+        table = block.find("_atom_site.", ["auth_seq_id", "auth_atom_id", "Cartn_x"])
+        xyz_cols = [block.find_values(f"_atom_site.Cartn_{a}") for a in "xyz"]
+        rows = [i for i, r in enumerate(table) if int(r[0]) == displaced]
+        names = [gemmi.cif.as_string(table[i][1]) for i in rows]
+        xyz = np.array([[float(c[i]) for c in xyz_cols] for i in rows])
+        side = np.array([n not in BACKBONE and not n.startswith("H") for n in names])
+        direction = xyz[side].mean(axis=0) - xyz[names.index("CA")]
+        xyz[side] += shift * direction / np.linalg.norm(direction)
+        for k, i in enumerate(rows):
+            if side[k]:
+                for axis, column in enumerate(xyz_cols):
+                    column[i] = f"{xyz[k, axis]:.3f}"
+    suffix = f"_moved{displaced}" if displaced is not None else ""
+    path = folder / f"7cec_chainA_{resolution:g}A{suffix}.cif"
     doc.write_file(str(path))
     return path
 
 
-def simulated_pair(folder: Path, resolution: float, *, seed: int = 1) -> tuple[Path, Path]:
+def simulated_pair(
+    folder: Path,
+    resolution: float,
+    *,
+    seed: int = 1,
+    displaced: int | None = None,
+    shift: float = 3.0,
+) -> tuple[Path, Path]:
     """A realistic simulated map of 7cec chain A at ``resolution`` (calibrated B-factors and
-    noise, as the teaching scenarios) and the model recording that resolution."""
+    noise, as the teaching scenarios) and the model recording that resolution; with
+    ``displaced``, that residue's side chain is moved ``shift`` Å out of its density in the
+    model only."""
     from qscore.io.maps import write_map
     from qscore.synthetic.calibration import NOISE, calibrated_b_factors
     from qscore.synthetic.simulate import simulate_map
@@ -40,7 +69,7 @@ def simulated_pair(folder: Path, resolution: float, *, seed: int = 1) -> tuple[P
     )
     map_path = folder / f"sim_7cec_{resolution:g}A.mrc"
     write_map(map_path, dmap)
-    return map_path, _model_with_resolution(folder, resolution)
+    return map_path, _model_with_resolution(folder, resolution, displaced, shift)
 
 
 def tiled_pair(folder: Path, tiles: tuple[int, int, int] = (4, 3, 2)) -> tuple[Path, Path, int]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_support.layout import require_result
+from app_support.layout import kept, require_result
 from app_support.viewer_panel import residue_picker, viewer_panel
 
 result = require_result()
@@ -17,5 +17,17 @@ st.markdown(
     "starts where most of the residue's well-scored atoms sit inside the mesh (shown in σ and "
     "map units); drag the slider above the view to change it."
 )
-residue_picker(result)
+residues = result.analysis.residues
+chains = list(dict.fromkeys(residues["chain"]))
+if len(chains) > 1:
+    followed = st.session_state.get("qs.structure-chain-follow")
+    if result.selected in residues.index and followed != result.selected:
+        st.session_state[kept("structure-chain", chains[0])] = residues.at[result.selected, "chain"]
+        st.session_state["qs.structure-chain-follow"] = result.selected
+    left, right = st.columns([1, 4])
+    chain = left.selectbox("Chain", chains, key=kept("structure-chain", chains[0]))
+    with right:
+        residue_picker(result, residues.index[residues["chain"] == chain])
+else:
+    residue_picker(result)
 viewer_panel(result, height=680)

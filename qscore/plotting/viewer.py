@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import base64
 import gzip
+import html
 import json
 import math
 import re
@@ -332,7 +333,7 @@ def build_scene(
         raw = density_ccp4(dmap, model.xyz[focus.atoms], stats=stats)
         scene["density"] = base64.b64encode(gzip.compress(raw, mtime=0)).decode("ascii")
         scene["contour"] = {
-            "sigma": round(contour.sigma_level, 2),
+            "sigma": round(contour.sigma_level * 20) / 20,
             "mean": stats.mean,
             "sd": stats.sd,
             "offset": SIGMA_OFFSET,
@@ -381,7 +382,7 @@ _BODY = """
 <div id="qs-bar">
   <label id="qs-level-box" title="Map value of the mesh. 'auto' puts it where most well-scored
 atoms of the selected residue sit inside the surface.">Contour
-    <input id="qs-level" type="range" step="0.1"> <span id="qs-level-text"></span></label>
+    <input id="qs-level" type="range" step="0.05"> <span id="qs-level-text"></span></label>
   <button id="qs-auto" type="button">auto</button>
   <label id="qs-mesh-box"><input id="qs-mesh" type="checkbox" checked> mesh</label>
   <label title="Atoms within this distance of the selected residue are drawn as thin sticks."
@@ -398,13 +399,16 @@ atoms of the selected residue sit inside the surface.">Contour
 """
 
 _SCRIPT = """
-<script src="__JS_URL__"></script>
-<script>
 (function () {
-  var SCENE = __SCENE__;
-  var SCENE_URL = __SCENE_URL__;
+  var ARGS = window.QS_ARGS || {};
+  var SCENE = ARGS.scene || null;
+  var SCENE_URL = ARGS.sceneUrl || null;
+  var FOLLOW = ARGS.follow || null;
   var $ = function (id) { return document.getElementById(id); };
   var status = $("qs-status");
+  var v = null, S = null, label = null, volume = null, surface = null, pending = false;
+  var loaded = null, loading = null;
+  function now() { return Math.round(window.performance.now()); }
   function store(key, value) {
     try { if (value === undefined) return window.sessionStorage.getItem(key);
           window.sessionStorage.setItem(key, value); } catch (e) { return null; }
@@ -412,162 +416,186 @@ _SCRIPT = """
   function fail(message) {
     status.textContent = message; status.dataset.error = "1"; status.dataset.rendered = "1";
   }
-  function start(scene) {
-    if (typeof $3Dmol === "undefined") { fail("3Dmol.js did not load."); return; }
-    var v = $3Dmol.createViewer($("qs-view"), {backgroundColor: scene.background,
-      antialias: false, cartoonQuality: 4});
-    var model = v.addModel(scene.cif, "cif");
-    var atoms = model.selectedAtoms({});
-    var q = scene.q, dist = scene.d, kind = scene.k, levels = scene.levels;
-    var inFocus = {}; scene.focus.forEach(function (i) { inFocus[i] = true; });
-    var hasFocus = scene.focus.length > 0;
-    function level(value) {
-      if (value === null || value === undefined) return -1;
-      return Math.round(Math.min(Math.max(value / scene.qPeak, 0), 1) * 32);
+  function level(value) {
+    if (value === null || value === undefined) return -1;
+    return Math.round(Math.min(Math.max(value / S.qPeak, 0), 1) * 32);
+  }
+  function atomColour(atom) { return S.levels[String(level(S.q[atom.serial]))]; }
+  function residueColour(atom) { return S.levels[String(Math.round(atom.b))]; }
+  function kindOf(a) { return S.k[a.serial]; }
+  function focused(a) { return S.inFocus[a.serial] === true; }
+  function near(a, r) { return S.d !== null && S.d[a.serial] <= r; }
+
+  function restyle(draw) {
+    var r = parseFloat($("qs-near").value);
+    var showWater = $("qs-water").checked, showIon = $("qs-ion").checked;
+    var hasFocus = S.focus.length > 0;
+    $("qs-near-text").textContent = r.toFixed(1) + " \\u00c5";
+    v.setStyle({}, {});
+    v.setStyle({predicate: function (a) { return kindOf(a) === 0 && !focused(a); }},
+      S.trace || hasFocus
+        ? {cartoon: {style: "trace", colorfunc: residueColour,
+                     thickness: hasFocus ? 0.12 : 0.3, opacity: hasFocus ? 0.4 : 1.0}}
+        : {cartoon: {colorfunc: residueColour, thickness: 0.4}});
+    v.addStyle({predicate: function (a) {
+      return kindOf(a) === 1 && !focused(a) && (!hasFocus || !near(a, r));
+    }}, {stick: {radius: 0.12, colorfunc: atomColour, opacity: hasFocus ? 0.5 : 1.0}});
+    v.addStyle({predicate: function (a) { return kindOf(a) === 2 && showWater && !focused(a); }},
+      {sphere: {radius: 0.22, colorfunc: atomColour}});
+    v.addStyle({predicate: function (a) { return kindOf(a) === 3 && showIon && !focused(a); }},
+      {sphere: {radius: 0.45, colorfunc: atomColour}});
+    if (hasFocus) {
+      v.addStyle({predicate: function (a) {
+        var k = kindOf(a);
+        return !focused(a) && near(a, r) &&
+          (k < 2 || (k === 2 && showWater) || (k === 3 && showIon));
+      }}, {stick: {radius: 0.08, colorfunc: atomColour}});
+      v.addStyle({predicate: focused}, {stick: {radius: 0.22, colorfunc: atomColour},
+        sphere: {radius: 0.3, colorfunc: atomColour}});
     }
-    function atomColour(atom) { return levels[String(level(q[atom.serial]))]; }
-    function residueColour(atom) { return levels[String(Math.round(atom.b))]; }
-    var present = {water: false, ion: false};
-    atoms.forEach(function (a) {
-      if (kind[a.serial] === 2) present.water = true;
-      if (kind[a.serial] === 3) present.ion = true;
+    if (draw) v.render();
+  }
+  function levelText(sigma) {
+    var c = S.contour, value = c.mean + sigma * c.sd;
+    return sigma.toFixed(2) + " \\u03c3 = " + value.toPrecision(4) + " (map units)" +
+      (Math.abs(sigma - c.sigma) < 0.01 ? " \\u00b7 auto" : "");
+  }
+  function drawMesh() {
+    pending = false;
+    if (surface) { v.removeShape(surface); surface = null; }
+    if (!volume) { return; }
+    var sigma = parseFloat($("qs-level").value);
+    $("qs-level-text").textContent = levelText(sigma);
+    status.dataset.contour = sigma.toFixed(2);
+    if ($("qs-mesh").checked) {
+      surface = v.addIsosurface(volume, {isoval: sigma + S.contour.offset, color: S.mesh,
+        wireframe: true, linewidth: 1, opacity: 0.95, smoothness: 1,
+        coords: S.focusPoints, seldist: S.meshZone});
+    }
+    status.dataset.meshDraws = String(parseInt(status.dataset.meshDraws || "0", 10) + 1);
+  }
+  function scheduleMesh() {
+    if (!pending) {
+      pending = true;
+      window.requestAnimationFrame(function () { drawMesh(); v.render(); });
+    }
+  }
+  function controls(scene) {
+    $("qs-level").addEventListener("input", scheduleMesh);
+    $("qs-auto").addEventListener("click", function () {
+      $("qs-level").value = S.contour.sigma; scheduleMesh();
     });
-    $("qs-water-box").classList.toggle("qs-off", !present.water);
-    $("qs-ion-box").classList.toggle("qs-off", !present.ion);
+    $("qs-mesh").addEventListener("change", function () {
+      store("qs-mesh", $("qs-mesh").checked ? "1" : "0"); scheduleMesh();
+    });
+    $("qs-near").addEventListener("input", function () {
+      store("qs-near", $("qs-near").value); restyle(true);
+    });
+    $("qs-water").addEventListener("change", function () {
+      store("qs-water", $("qs-water").checked ? "1" : "0"); restyle(true);
+    });
+    $("qs-ion").addEventListener("change", function () {
+      store("qs-ion", $("qs-ion").checked ? "1" : "0"); restyle(true);
+    });
     $("qs-near").value = store("qs-near") || scene.neighbourRadius;
     $("qs-water").checked = store("qs-water") === "1";
     $("qs-ion").checked = store("qs-ion") === "1";
     $("qs-mesh").checked = store("qs-mesh") !== "0";
-    if (!hasFocus) { $("qs-near").parentNode.classList.add("qs-off"); }
-
-    function restyle() {
-      var near = parseFloat($("qs-near").value);
-      var showWater = $("qs-water").checked, showIon = $("qs-ion").checked;
-      $("qs-near-text").textContent = near.toFixed(1) + " \\u00c5";
-      v.setStyle({}, {});
-      var polymerStyle = scene.trace || hasFocus
-        ? {cartoon: {style: "trace", colorfunc: residueColour,
-                     thickness: hasFocus ? 0.12 : 0.3, opacity: hasFocus ? 0.6 : 1.0}}
-        : {cartoon: {colorfunc: residueColour, thickness: 0.4}};
-      v.setStyle({predicate: function (a) {
-        return kind[a.serial] === 0 && !inFocus[a.serial];
-      }}, polymerStyle);
-      v.addStyle({predicate: function (a) {
-        return kind[a.serial] === 1 && !inFocus[a.serial] && (!hasFocus || dist[a.serial] > near);
-      }}, {stick: {radius: 0.12, colorfunc: atomColour, opacity: hasFocus ? 0.5 : 1.0}});
-      v.addStyle({predicate: function (a) {
-        return kind[a.serial] === 2 && showWater && !inFocus[a.serial];
-      }}, {sphere: {radius: 0.22, colorfunc: atomColour}});
-      v.addStyle({predicate: function (a) {
-        return kind[a.serial] === 3 && showIon && !inFocus[a.serial];
-      }}, {sphere: {radius: 0.45, colorfunc: atomColour}});
-      if (hasFocus) {
-        v.addStyle({predicate: function (a) {
-          return !inFocus[a.serial] && dist[a.serial] <= near &&
-            (kind[a.serial] < 2 || (kind[a.serial] === 2 && showWater) ||
-             (kind[a.serial] === 3 && showIon));
-        }}, {stick: {radius: 0.08, colorfunc: atomColour}});
-        v.addStyle({predicate: function (a) { return inFocus[a.serial]; }},
-          {stick: {radius: 0.22, colorfunc: atomColour},
-           sphere: {radius: 0.3, colorfunc: atomColour}});
-      }
-      v.render();
+  }
+  function show(scene) {
+    if (typeof $3Dmol === "undefined") { fail("3Dmol.js did not load."); return; }
+    var marks = {start: now()};
+    if (!v) {
+      v = $3Dmol.createViewer($("qs-view"), {backgroundColor: scene.background,
+        antialias: false, cartoonQuality: 4, hoverDuration: 150});
+      controls(scene);
+      v.setViewChangeCallback(function (view) {
+        if (S) store("qs-view:" + S.viewKey, JSON.stringify(view));
+      });
+    } else {
+      v.removeAllModels(); v.removeAllShapes(); v.removeAllLabels();
+      surface = null; label = null;
     }
-
-    var label = null;
+    S = scene;
+    S.inFocus = {}; scene.focus.forEach(function (i) { S.inFocus[i] = true; });
+    var model = v.addModel(scene.cif, "cif");
+    var atoms = model.selectedAtoms({});
+    S.focusPoints = atoms.filter(focused).map(function (a) { return {x: a.x, y: a.y, z: a.z}; });
+    marks.parsed = now();
+    var present = {2: false, 3: false};
+    atoms.forEach(function (a) { present[kindOf(a)] = true; });
+    $("qs-water-box").classList.toggle("qs-off", !present[2]);
+    $("qs-ion-box").classList.toggle("qs-off", !present[3]);
+    var hasFocus = scene.focus.length > 0;
+    $("qs-near").parentNode.classList.toggle("qs-off", !hasFocus);
+    volume = null;
+    if (scene.density && scene.contour) {
+      volume = new $3Dmol.VolumeData(scene.density, "ccp4.gz");
+      $("qs-level").min = scene.contour.min; $("qs-level").max = scene.contour.max;
+      $("qs-level").value = scene.contour.sigma;
+      status.dataset.autoContour = scene.contour.sigma.toFixed(2);
+    }
+    ["qs-level-box", "qs-auto", "qs-mesh-box"].forEach(function (id) {
+      $(id).classList.toggle("qs-off", !volume);
+    });
     v.setHoverable({}, true, function (atom) {
       if (label || atom.serial === undefined) return;
-      var value = q[atom.serial];
+      var value = S.q[atom.serial];
       label = v.addLabel(atom.chain + " " + atom.resi + " " + atom.resn + " " + atom.atom +
         "  Q " + (value === null ? "n/a" : value.toFixed(3)),
         {position: atom, backgroundColor: "#000000", backgroundOpacity: 0.75,
          fontColor: "#ffffff", fontSize: 15, inFront: true});
-      status.dataset.hover = label ? "1" : "0";
+      status.dataset.hover = "1";
     }, function () { if (label) { v.removeLabel(label); label = null; } });
-
-    var volume = null, surface = null, pending = false;
-    var focusPoints = atoms.filter(function (a) { return inFocus[a.serial]; })
-      .map(function (a) { return {x: a.x, y: a.y, z: a.z}; });
-    var contour = scene.contour;
-    function levelText(sigma) {
-      var value = contour.mean + sigma * contour.sd;
-      return sigma.toFixed(1) + " \\u03c3 = " + value.toPrecision(4) + " (map units)" +
-        (Math.abs(sigma - contour.sigma) < 0.05 ? " \\u00b7 auto" : "");
-    }
-    function drawMesh() {
-      pending = false;
-      if (surface) { v.removeShape(surface); surface = null; }
-      var sigma = parseFloat($("qs-level").value);
-      $("qs-level-text").textContent = levelText(sigma);
-      status.dataset.contour = sigma.toFixed(2);
-      if ($("qs-mesh").checked) {
-        surface = v.addIsosurface(volume, {isoval: sigma + contour.offset, color: scene.mesh,
-          wireframe: true, linewidth: 1, opacity: 0.95, smoothness: 1,
-          coords: focusPoints, seldist: scene.meshZone});
-      }
-      v.render();
-      status.dataset.meshDraws = String(parseInt(status.dataset.meshDraws || "0", 10) + 1);
-    }
-    function scheduleMesh() {
-      if (!pending) { pending = true; window.requestAnimationFrame(drawMesh); }
-    }
-    if (scene.density && contour) {
-      volume = new $3Dmol.VolumeData(scene.density, "ccp4.gz");
-      $("qs-level").min = contour.min; $("qs-level").max = contour.max;
-      $("qs-level").value = contour.sigma;
-      $("qs-level").addEventListener("input", scheduleMesh);
-      $("qs-auto").addEventListener("click", function () {
-        $("qs-level").value = contour.sigma; scheduleMesh();
-      });
-      $("qs-mesh").addEventListener("change", function () {
-        store("qs-mesh", $("qs-mesh").checked ? "1" : "0"); scheduleMesh();
-      });
-      status.dataset.autoContour = contour.sigma.toFixed(2);
-    } else {
-      ["qs-level-box", "qs-auto", "qs-mesh-box"].forEach(function (id) {
-        $(id).classList.add("qs-off");
-      });
-    }
-    $("qs-near").addEventListener("input", function () {
-      store("qs-near", $("qs-near").value); restyle();
-    });
-    $("qs-water").addEventListener("change", function () {
-      store("qs-water", $("qs-water").checked ? "1" : "0"); restyle();
-    });
-    $("qs-ion").addEventListener("change", function () {
-      store("qs-ion", $("qs-ion").checked ? "1" : "0"); restyle();
-    });
-
-    restyle();
-    if (hasFocus) {
-      var focusSel = {predicate: function (a) { return inFocus[a.serial]; }};
-      v.zoomTo(focusSel);
-      v.zoom(0.8);
-    } else {
-      v.zoomTo();
-    }
-    var key = "qs-view:" + scene.viewKey;
-    try { var saved = store(key); if (saved) { v.setView(JSON.parse(saved)); } } catch (e) {}
-    v.setViewChangeCallback(function (view) { store(key, JSON.stringify(view)); });
-    if (volume) { drawMesh(); } else { v.render(); }
+    restyle(false);
+    if (hasFocus) { v.zoomTo({predicate: focused}); v.zoom(0.8); } else { v.zoomTo(); }
+    try {
+      var saved = store("qs-view:" + scene.viewKey);
+      if (saved) { v.setView(JSON.parse(saved)); }
+    } catch (e) {}
+    marks.styled = now();
+    drawMesh();
+    v.render();
+    marks.drawn = now();
     var target = scene.label || "whole model";
     status.textContent = target;
     status.dataset.zoomTarget = target;
+    status.dataset.marks = JSON.stringify(marks);
+    status.dataset.renderMs = String(marks.drawn);
+    status.dataset.loads = String(parseInt(status.dataset.loads || "0", 10) + 1);
     status.dataset.rendered = "1";
     window.qsViewer = v;
   }
-  if (SCENE) { start(SCENE); }
-  else {
-    fetch(SCENE_URL).then(function (r) {
-      if (!r.ok) { throw new Error("HTTP " + r.status); }
+  function load(url) {
+    if (url === loaded || url === loading) return;
+    loading = url;
+    status.dataset.rendered = "0";
+    fetch(url).then(function (r) {
+      if (!r.ok) { throw new Error("status " + r.status); }
       return r.json();
-    }).then(start).catch(function () {
-      fail("The 3D scene is no longer on the server: select the residue again.");
+    }).then(function (scene) {
+      if (loading !== url) return;
+      loaded = url; loading = null; show(scene);
+    }).catch(function () {
+      loading = null; fail("The 3D scene is no longer on the server: select the residue again.");
     });
   }
+  function follow() {
+    var element = null;
+    try { element = window.parent.document.querySelector(FOLLOW); } catch (e) {}
+    var url = element && element.getAttribute("data-qs-scene");
+    if (url && url.indexOf("/") === 0) { load(url); }
+  }
+  if (SCENE) { show(SCENE); }
+  else if (SCENE_URL) { load(SCENE_URL); }
+  if (FOLLOW) { follow(); window.setInterval(follow, 120); }
 })();
-</script>
 """
+
+
+def viewer_script() -> str:
+    """The viewer's JavaScript (reads ``window.QS_ARGS``: ``scene``, ``sceneUrl``, ``follow``)."""
+    return _compact(_SCRIPT)
 
 
 def _compact(text: str) -> str:
@@ -581,8 +609,10 @@ def viewer_html(
     *,
     scene_url: str | None = None,
     q_peak: float | None = None,
+    follow: str | None = None,
     height: int = 620,
     js_url: str = JS_URL,
+    script_url: str | None = None,
 ) -> str:
     """A self-contained page drawing ``scene`` (embedded) or the scene at ``scene_url``.
 
@@ -594,25 +624,38 @@ def viewer_html(
         Where the page fetches the scene's JSON instead (keeps the page a few kilobytes).
     q_peak : float, optional
         Top of the colour scale for the legend (taken from ``scene`` when embedded).
+    follow : str, optional
+        A CSS selector of an element of the embedding page whose ``data-qs-scene`` attribute
+        holds the URL of the scene to show: the page then loads each new scene into the same
+        viewer (no reload, no new WebGL context), so the page itself never changes.
     height : int
         Height of the 3D canvas in pixels.
     js_url : str
         Where 3Dmol.js is served.
+    script_url : str, optional
+        Where :func:`viewer_script` is served; without it the script is inlined.
 
     Returns
     -------
     str
         The HTML. Nothing from the model's files appears in it outside JSON.
     """
-    if (scene is None) == (scene_url is None):
-        raise ValueError("give exactly one of scene and scene_url")
+    if scene is not None and (scene_url is not None or follow is not None):
+        raise ValueError("an embedded scene cannot be combined with scene_url or follow")
+    if scene is None and scene_url is None and follow is None:
+        raise ValueError("give a scene, a scene_url or a selector to follow")
     if scene is not None:
         q_peak = float(scene["qPeak"])
+    args = {"scene": scene, "sceneUrl": scene_url, "follow": follow}
+    code = (
+        f'<script src="{html.escape(script_url)}"></script>'
+        if script_url
+        else f"<script>\n{viewer_script()}</script>"
+    )
     script = (
-        _compact(_SCRIPT)
-        .replace("__JS_URL__", json.dumps(js_url)[1:-1])
-        .replace("__SCENE_URL__", _script_safe(json.dumps(scene_url)))
-        .replace("__SCENE__", scene_json(scene) if scene is not None else "null")
+        f'<script src="{html.escape(js_url)}"></script>'
+        + f"<script>window.QS_ARGS = {_script_safe(json.dumps(args, allow_nan=False))};</script>"
+        + code
     )
     legend = legend_html(q_peak) if q_peak is not None else ""
     return (
