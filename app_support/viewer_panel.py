@@ -2,10 +2,12 @@
 the outlier walk, the selected residue's details and the ChimeraX hand-off.
 
 The panel is a fragment: its own widgets rerun it alone. The view's controls (contour, mesh,
-neighbours, waters, ions) live in the browser, so moving them sends nothing to the server; the
-page itself is a few kilobytes that fetch the scene's JSON from the static file server
-(``static/scenes/``, content-addressed, the oldest pruned), so a rerun never re-sends the model.
-Walking to another residue reruns the whole app, so the plot and the table follow.
+neighbours, waters, ions) live in the browser, so moving them sends nothing to the server. The
+viewer page is the same for every residue of a result (a few kilobytes; the browser keeps it and
+its WebGL context); a hidden marker element names the current residue's scene, a JSON file on the
+static file server (``static/scenes/``, content-addressed, the oldest pruned), which the viewer
+fetches and draws in place. Walking to another residue reruns the whole app, so the plot and the
+table follow.
 """
 
 from __future__ import annotations
