@@ -70,9 +70,13 @@ class Session:
         # One file at a time: the first upload reruns the app, which may redraw the second
         # uploader while a file is being set on it.
         inputs.nth(0).set_input_files(map_path, timeout=180_000)
-        expect(page.get_by_role("button", name=f"Remove {map_path.name}")).to_be_visible()
+        expect(page.get_by_role("button", name=f"Remove {map_path.name}")).to_be_visible(
+            timeout=120_000
+        )
         inputs.nth(1).set_input_files(model_path, timeout=180_000)
-        expect(page.get_by_role("button", name=f"Remove {model_path.name}")).to_be_visible()
+        expect(page.get_by_role("button", name=f"Remove {model_path.name}")).to_be_visible(
+            timeout=120_000
+        )
         expect(page.get_by_text(f"{map_path.name} + {model_path.name}")).to_be_visible(
             timeout=180_000
         )
