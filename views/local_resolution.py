@@ -8,7 +8,14 @@ import streamlit as st
 from app_support import selection
 from app_support.layout import chart_config, download, file_stem, kept, require_result
 from app_support.local_resolution import inputs, local_result
-from app_support.viewer_panel import JS_FILE, MISSING_JS, contour_control_defaults, focus_of
+from app_support.viewer_panel import (
+    JS_FILE,
+    MISSING_JS,
+    colour_scale_top,
+    contour_for,
+    focus_of,
+    map_stats,
+)
 from qscore.analysis.local_resolution import READINGS
 from qscore.errors import QscoreError
 from qscore.plotting.local_resolution import (
@@ -16,7 +23,7 @@ from qscore.plotting.local_resolution import (
     reading_colours,
     reading_legend_html,
 )
-from qscore.plotting.viewer import viewer_html
+from qscore.plotting.viewer import build_scene, viewer_html
 
 result = require_result()
 st.title("Local resolution")
@@ -86,21 +93,24 @@ st.subheader("3D view coloured by local reading")
 if not JS_FILE.is_file():
     st.error(MISSING_JS, icon=":material/view_in_ar:")
 else:
-    contour, show = contour_control_defaults(result)
-    html = viewer_html(
+    focus = focus_of(result, result.selected)
+    q_top, _ = colour_scale_top(result)
+    scene = build_scene(
         result.scored.model,
-        table["q"].to_numpy(dtype=float),
         result.scored.result.q,
-        1.0,
-        residue_colours=reading_colours(table["local_reading"]),
-        legend=reading_legend_html(),
-        focus=focus_of(result, result.selected),
+        table["q"].to_numpy(dtype=float),
+        q_top,
+        focus=focus,
         dmap=result.scored.dmap,
-        contour=contour,
-        show_map=show,
-        height=460,
+        contour=contour_for(result, focus) if focus is not None else None,
+        stats=map_stats(result),
+        residue_colours=reading_colours(table["local_reading"]),
     )
-    st.iframe(html, height=520)
+    st.iframe(viewer_html(scene, height=460, legend=reading_legend_html()), height=570)
+    st.caption(
+        "Cartoon coloured by local reading; the selected residue's atoms by their Q "
+        f"(blue at {q_top:.2f})."
+    )
 
 st.subheader("Residues")
 choices = [r for r in READINGS if readings.get(r)]
