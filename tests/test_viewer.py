@@ -207,7 +207,7 @@ def test_categorical_residue_colours_replace_the_q_scale_on_the_cartoon_only(sco
     block = gemmi.cif.read_string(scene["cif"]).sole_block()
     b = np.array([float(v) for v in block.find_values("_atom_site.B_iso_or_equiv")])
     expected = [colours[r] for r in model.residue_index[model.heavy]]
-    got = ["" if v < 0 else "#{:06x}".format(levels[str(int(v))]) for v in b]
+    got = ["" if v < 0 else f"#{levels[str(int(v))]:06x}" for v in b]
     assert got == expected
     # Atoms keep the Q scale.
     assert scene["levels"] == viewer.level_colours(0.38)
