@@ -402,3 +402,62 @@ def test_other_sigmas_say_what_is_not_compared(sigma, emd30342):
         assert contents.score["q_peak"] is None
         assert 'id="fig-archive"' not in text
         assert "Q-scores at sigma 0.5 are not compared with them" in text
+
+
+@pytest.fixture(scope="module")
+def local_example():
+    """The local-resolution teaching scenario: a map, its model, a local-resolution map and two
+    half maps (generated on first use)."""
+    from qscore.synthetic.examples import get_example
+
+    return get_example("local-resolution")
+
+
+@pytest.mark.parametrize("source", ["local-resolution map", "half maps"])
+def test_local_resolution_and_chimerax_as_qscore_score_gives_them(source, local_example, tmp_path):
+    example = local_example
+    files = [str(example.map_path), str(example.model_path)]
+    if source == "local-resolution map":
+        extra = ["--local-resolution", str(example.local_resolution_path)]
+    else:
+        extra = ["--half-maps", *(str(p) for p in example.half_map_paths)]
+    cxc = tmp_path / "view.cxc"
+    assert (
+        main(["score", *files, *extra, "--chimerax", str(cxc), "--json", str(tmp_path / "s.json")])
+        == 0
+    )
+    from_score = {p.name: p.read_bytes() for p in (cxc, cxc.with_suffix(".defattr"))}
+    html = tmp_path / "r.html"
+    assert main(["report", *files, *extra, "--chimerax", str(cxc), "-o", str(html)]) == 0
+    score_doc = json.loads((tmp_path / "s.json").read_text())
+    page = parse(html)
+    embedded = json.loads(page.scripts[DOCUMENT_ID])
+    assert without_timings(embedded["score"]) == without_timings(score_doc)
+    assert score_doc["local_reading_counts"]["possible misfit"] > 0
+    assert {p.name: p.read_bytes() for p in (cxc, cxc.with_suffix(".defattr"))} == from_score
+    roles = [f["role"] for f in embedded["inputs"]]
+    if source == "half maps":
+        assert roles == ["map", "model", "half map 1", "half map 2"]
+    else:
+        assert roles == ["map", "model", "local-resolution map"]
+    assert "fig-local-0" in page.plots
+    keys = {tuple(json.loads(s["data-key"])) for s in page.numbers}
+    assert ("score", "local_reading_counts", "possible misfit") in keys
+    assert ("score", "median_local_resolution") in keys
+    for span in page.numbers:
+        value = at(
+            {"score": score_doc, "inclusion": embedded["inclusion"]}, json.loads(span["data-key"])
+        )
+        assert json.loads(span["data-value"]) == value
+    text = html.read_text(encoding="utf-8")
+    assert "Possible misfit</h3>" in text and "view.cxc" in text
+
+
+def test_a_local_resolution_file_that_is_not_a_map_is_one_sentence(tmp_path, capsys):
+    fake = tmp_path / "locres.mrc"
+    fake.write_text("not a map\n" * 200)
+    args = [str(MAP), str(MODEL), "--local-resolution", str(fake), "-o", str(tmp_path / "r.html")]
+    assert main(["report", *args]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("qscore report: ") and "\n" not in err
+    assert not (tmp_path / "r.html").exists()

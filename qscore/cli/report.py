@@ -7,6 +7,7 @@ import argparse
 import time
 from typing import Any
 
+from qscore.cli import local_resolution
 from qscore.cli.bfactor import add_f_range_argument
 from qscore.cli.common import (
     add_json_option,
@@ -15,7 +16,7 @@ from qscore.cli.common import (
     emit,
     progress_bar,
 )
-from qscore.cli.score import add_scoring_arguments
+from qscore.cli.score import add_chimerax_argument, add_scoring_arguments
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -54,25 +55,41 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "needs the resolution); --f-range sets the scan",
     )
     add_f_range_argument(parser)
+    add_chimerax_argument(parser)
     add_json_option(parser)
+    local_resolution.add_arguments(parser)
     parser.set_defaults(func=run)
+
+
+def _input_files(args: argparse.Namespace) -> list:
+    """The input files with their checksums, the local-resolution ones included."""
+    from qscore.report.provenance import input_file
+
+    files = [input_file("map", args.map), input_file("model", args.model)]
+    if args.local_resolution:
+        files.append(input_file("local-resolution map", args.local_resolution))
+    for i, half in enumerate(args.half_maps or (), start=1):
+        files.append(input_file(f"half map {i}", half))
+    return files
 
 
 def run(args: argparse.Namespace) -> int:
     """Score, collect, render and write the report; return the exit code."""
     from qscore.analysis.bfactor import parse_f_range
     from qscore.analysis.reference import default_reference, load_reference
+    from qscore.cli.score import write_chimerax_files
+    from qscore.io.export import residues_frame
     from qscore.pipeline import load_and_score
     from qscore.report import build, write
-    from qscore.report.provenance import input_file
 
     start = time.perf_counter()
     check_outputs(
-        {"--output": args.output, "--json": args.json}, [args.map, args.model, args.reference]
+        {"--output": args.output, "--json": args.json, "--chimerax": args.chimerax},
+        [args.map, args.model, args.reference, args.local_resolution, *(args.half_maps or ())],
     )
     f_range = parse_f_range(args.f_range)
     reference = load_reference(args.reference) if args.reference else None
-    inputs = [input_file("map", args.map), input_file("model", args.model)]
+    inputs = _input_files(args)
     bar, progress = progress_bar("atom")
     try:
         scored = load_and_score(
@@ -81,6 +98,11 @@ def run(args: argparse.Namespace) -> int:
         resolution = args.resolution if args.resolution is not None else scored.model.resolution
         if resolution is not None and reference is None:
             reference = default_reference()
+        local = None
+        if local_resolution.requested(args):
+            residues = residues_frame(scored.model, scored.result.q)
+            local = local_resolution.apply(args, scored, residues, resolution, progress)
+        chimerax = write_chimerax_files(args, scored, resolution) if args.chimerax else ()
         text, contents = build(
             scored,
             inputs=inputs,
@@ -90,6 +112,8 @@ def run(args: argparse.Namespace) -> int:
             contour=args.contour,
             bfactors=args.bfactors,
             f_range=f_range,
+            local=local,
+            chimerax=chimerax,
             progress=progress,
         )
     finally:
@@ -125,4 +149,7 @@ def _text(doc: dict[str, Any]) -> str:
         "of atoms" + (f", {100 * backbone:.1f}% of backbone atoms" if backbone is not None else "")
     )
     lines.extend(f"Note: {n}" for n in s["notes"])
+    lines.extend(local_resolution.text_lines(s))
+    if s.get("chimerax"):
+        lines.append("ChimeraX: open " + s["chimerax"][0])
     return "\n".join(lines)

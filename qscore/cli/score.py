@@ -36,15 +36,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--cif", metavar="F", help="write the model as mmCIF with _atom_site.Q_score"
     )
     parser.add_argument("--pdb", metavar="F", help="write the model as PDB with Q in the B column")
+    add_chimerax_argument(parser)
+    add_json_option(parser)
+    local_resolution.add_arguments(parser)
+    parser.set_defaults(func=run)
+
+
+def add_chimerax_argument(parser: argparse.ArgumentParser) -> None:
+    """Add ``--chimerax F.cxc``, the ChimeraX hand-off (``qscore score`` and ``qscore report``)."""
     parser.add_argument(
         "--chimerax",
         metavar="F.cxc",
         help="write a ChimeraX command script (and F.defattr with the Q-scores beside it) that "
         "opens the map and model coloured by Q, centred on the residue furthest below the band",
     )
-    add_json_option(parser)
-    local_resolution.add_arguments(parser)
-    parser.set_defaults(func=run)
 
 
 def add_scoring_arguments(parser: argparse.ArgumentParser) -> None:
@@ -134,14 +139,14 @@ def run(args: argparse.Namespace) -> int:
         remarks = (f"Q-scores (sigma {args.sigma:g}, {args.mode}) in the B-factor column",)
         export.write_pdb(model, q, args.pdb, remarks=remarks)
     if args.chimerax:
-        doc["chimerax"] = [str(p) for p in _write_chimerax(args, scored, resolution)]
+        doc["chimerax"] = [str(p) for p in write_chimerax_files(args, scored, resolution)]
     emit(doc, args.json, _text)
     return 0
 
 
-def _write_chimerax(args: argparse.Namespace, scored, resolution: float | None):
-    """The ChimeraX hand-off: centred on the residue furthest below the band (if any), the
-    contour chosen as the dashboard chooses it."""
+def write_chimerax_files(args: argparse.Namespace, scored, resolution: float | None):
+    """The ChimeraX hand-off of ``--chimerax``: centred on the residue furthest below the band
+    (if any), the contour chosen as the dashboard chooses it; returns the two paths."""
     from qscore.analysis.contour import model_contour, residue_contour, well_scored_q
     from qscore.analysis.outliers import ORDERS, outlier_rows
     from qscore.io.chimerax import residue_spec, write_chimerax

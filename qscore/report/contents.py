@@ -32,8 +32,10 @@ FORMAT_VERSION = 1
 class ReportContents:
     """The numbers and tables of one report.
 
-    ``score`` is the document of ``qscore score --json`` for the same inputs, ``bfactor`` that of
-    ``qscore bfactor --json`` (None unless asked for).
+    ``score`` is the document of ``qscore score --json`` for the same inputs (with the
+    local-resolution keys and the ChimeraX paths when those were asked for), ``bfactor`` that of
+    ``qscore bfactor --json`` (None unless asked for), ``local`` the residue table with the
+    local-resolution columns (None without a local resolution).
     """
 
     scored: Scored
@@ -48,6 +50,7 @@ class ReportContents:
     software: dict[str, str]
     generated: str
     bfactor: dict[str, Any] | None = None
+    local: pd.DataFrame | None = None
 
     def document(self) -> dict[str, Any]:
         """The JSON document embedded in the report (and written by ``qscore report --json``)."""
@@ -82,6 +85,8 @@ def collect(
     bfactors: bool = False,
     f_range: tuple[float, float, float] = defaults.F_RANGE,
     analysis: Analysis | None = None,
+    local: tuple[pd.DataFrame, dict[str, Any]] | None = None,
+    chimerax: Sequence[str] = (),
     progress: Progress | None = None,
 ) -> ReportContents:
     """Compute everything the report shows.
@@ -107,6 +112,11 @@ def collect(
         Scale factors of the B-factor scan (start, stop, step).
     analysis : Analysis, optional
         The tables, when the caller has them already (the dashboard).
+    local : tuple of (DataFrame, dict), optional
+        The residue table with the local-resolution columns and the keys they add to the
+        scoring document, as ``qscore.cli.local_resolution.apply`` returns them.
+    chimerax : sequence of str
+        The ChimeraX files written beside the report (``--chimerax``).
     progress : callable, optional
         ``progress(done, total, stage)`` during the B-factor scan.
 
@@ -124,6 +134,10 @@ def collect(
     model = scored.model
     used = resolution if resolution is not None else model.resolution
     score = score_summary(scored, used, reference, window)
+    if local is not None:
+        score.update(local[1])
+    if chimerax:
+        score["chimerax"] = [str(path) for path in chimerax]
     inclusion = atom_inclusion(scored.dmap, model, level=contour)
     bfactor = None
     if bfactors:
@@ -146,6 +160,7 @@ def collect(
         software=software(),
         generated=timestamp(),
         bfactor=bfactor,
+        local=None if local is None else local[0],
     )
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from plotly.offline import get_plotlyjs
 
 from qscore.pipeline import Scored
-from qscore.report import fit, overview, residues
+from qscore.report import fit, local, overview, residues
 from qscore.report.contents import ReportContents, collect
 from qscore.report.html import esc, json_block, page
 from qscore.report.style import CSS
@@ -34,6 +34,7 @@ SECTIONS: tuple[Callable[[ReportContents], Section | None], ...] = (
     residues.residue_plots_section,
     residues.molecules_section,
     residues.worst_section,
+    local.local_section,
     residues.distributions_section,
     fit.inclusion_section,
     fit.bfactor_section,

@@ -3,6 +3,8 @@ EMDB entries, and the notes."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from qscore.analysis.context import archive_comparable, archive_note
 from qscore.analysis.expected import has_bands, verdict_heading
 from qscore.plotting.figures import archive_figure
@@ -163,6 +165,15 @@ def inputs_section(c: ReportContents) -> Section:
         ),
         ("Written", esc(c.generated)),
     ]
+    if s.get("chimerax"):
+        files = ", ".join(f"<code>{esc(Path(p).name)}</code>" for p in s["chimerax"])
+        pairs.append(
+            (
+                "ChimeraX hand-off",
+                f"{files} beside this report: open the .cxc in ChimeraX for the model "
+                "coloured by Q in its map",
+            )
+        )
     body = files_table + key_values(pairs)
     return "inputs", "Inputs and parameters", body
 
