@@ -75,3 +75,38 @@ def test_the_table_page_offers_the_report(monkeypatch):
     contour.set_value(0.05).run()
     assert not at.exception
     assert any("--contour 0.05" in c.value for c in at.caption)
+
+
+def test_the_local_resolution_pages_report_is_the_command_lines_file(tmp_path, monkeypatch):
+    """The report from the local-resolution page holds its section, as ``qscore report
+    --local-resolution`` writes it (run from the files' folder, so the names match)."""
+    from app_support.local_resolution import LocalInputs, local_result
+    from qscore.synthetic.examples import get_example
+
+    example = get_example("local-resolution")
+    folder = Path(example.map_path).parent
+    scored = load_and_score(example.map_path, example.model_path)
+    result = Current(
+        key="local",
+        label=example.title,
+        scored=scored,
+        analysis=Analysis.of(scored),
+        resolution=example.resolution,
+        sigma=0.4,
+        mode="direct",
+        reference=default_reference(),
+        window=0.5,
+        selected=None,
+        is_example=True,
+        sources=(source_from_path(example.map_path), source_from_path(example.model_path)),
+    )
+    chosen = LocalInputs(local_map=source_from_path(example.local_resolution_path))
+    local = local_result(result, chosen)
+    command = command_line(result, contour=None, bfactors=False, local=chosen).split()
+    assert "--local-resolution" in command
+    monkeypatch.chdir(folder)
+    html = tmp_path / "cli.html"
+    assert main(["report", *command[2:-2], "-o", str(html)]) == 0
+    from_dashboard = report_html(result, local=(local, chosen))
+    assert 'id="local"' in from_dashboard
+    assert comparable(from_dashboard) == comparable(html.read_text(encoding="utf-8"))
