@@ -3,6 +3,7 @@ sentence and exit status 2."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
@@ -298,52 +299,86 @@ def test_report_json_goes_to_standard_output(tmp_path, capsys, emd30342):
     assert np.isfinite(doc["inclusion"]["all"])
 
 
-@pytest.mark.browser
-def test_the_report_in_chromium_with_the_network_blocked(emd_run):
-    """Headless Chromium opens the file with every request outside it blocked and recorded: none
-    is attempted, every plot is drawn, every shown number is the command line's, and the page
-    prints on A4. Screenshots and the PDF go to ``test-artifacts/``."""
-    from .test_browser import ARTIFACTS, CHROMIUM, LAUNCH_ARGS
+PLOTS_JS = """() => Array.from(document.querySelectorAll('div.plot')).map(gd => ({
+    id: gd.id,
+    traces: (gd.data || []).length,
+    drawn: (gd._fullData || []).length,
+    svg: gd.querySelectorAll('svg.main-svg').length,
+    width: gd.getBoundingClientRect().width,
+    height: gd.getBoundingClientRect().height,
+    marks: gd.querySelectorAll('.point, .bars path, .scatterlayer .js-line').length
+        + gd.querySelectorAll('canvas').length,
+}))"""
+NUMBERS_JS = """() => Array.from(document.querySelectorAll('span.num')).map(s => ({
+    key: s.dataset.key, value: s.dataset.value, scale: s.dataset.scale, text: s.textContent}))"""
+
+
+@contextlib.contextmanager
+def offline_page(html: Path):
+    """The report open in headless Chromium (Debian's, never a downloaded one) with every
+    request outside the file blocked; yields the page and the lists of blocked requests, all
+    requests and browser errors."""
+    from .test_browser import CHROMIUM, LAUNCH_ARGS
 
     if not CHROMIUM.exists():
         pytest.skip("chromium is not installed at /usr/bin/chromium (make browser installs it)")
     sync_api = pytest.importorskip("playwright.sync_api")
-    html, _, score_doc, bfactor_doc = emd_run
-    ARTIFACTS.mkdir(exist_ok=True)
     url = html.resolve().as_uri()
-    blocked: list[str] = []
-    requested: list[str] = []
-    errors: list[str] = []
+    log: dict[str, list[str]] = {"blocked": [], "requested": [], "errors": []}
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
         context = browser.new_context(viewport={"width": 1300, "height": 1000})
         context.route(
             lambda address: address != url,
-            lambda route: (blocked.append(route.request.url), route.abort()),
+            lambda route: (log["blocked"].append(route.request.url), route.abort()),
         )
         page = context.new_page()
-        page.on("request", lambda request: requested.append(request.url))
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("request", lambda request: log["requested"].append(request.url))
+        page.on("console", lambda m: log["errors"].append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: log["errors"].append(str(e)))
         page.goto(url, timeout=180_000)
         page.wait_for_selector("body[data-plots-drawn]", timeout=180_000)
-        plots = page.evaluate(
-            """() => Array.from(document.querySelectorAll('div.plot')).map(gd => ({
-                id: gd.id,
-                traces: (gd.data || []).length,
-                drawn: (gd._fullData || []).length,
-                svg: gd.querySelectorAll('svg.main-svg').length,
-                width: gd.getBoundingClientRect().width,
-                height: gd.getBoundingClientRect().height,
-                marks: gd.querySelectorAll('.point, .bars path, .scatterlayer .js-line').length
-                    + gd.querySelectorAll('canvas').length,
-            }))"""
-        )
-        numbers = page.evaluate(
-            """() => Array.from(document.querySelectorAll('span.num')).map(s => ({
-                key: s.dataset.key, value: s.dataset.value, scale: s.dataset.scale,
-                text: s.textContent}))"""
-        )
+        try:
+            yield page, log
+        finally:
+            browser.close()
+    assert log["blocked"] == [], f"requests left the file: {log['blocked']}"
+    assert log["requested"] == [url]
+    assert log["errors"] == [], log["errors"]
+
+
+def check_plots(plots: list[dict], count: int) -> None:
+    """Every plot has its traces drawn, an SVG of a real size and marks on it."""
+    assert len(plots) == count, [p["id"] for p in plots]
+    for plot in plots:
+        assert plot["traces"] > 0 and plot["drawn"] == plot["traces"], plot
+        assert plot["svg"] >= 1 and plot["width"] > 300 and plot["height"] > 200, plot
+        assert plot["marks"] > 0, plot
+
+
+def check_numbers(numbers: list[dict], reference: dict) -> None:
+    """Every shown number is the reference document's, to the digits shown."""
+    assert len(numbers) > 10
+    for number in numbers:
+        path = json.loads(number["key"])
+        value = at(reference, path)
+        assert json.loads(number["value"]) == value, path
+        if value is not None:
+            assert shown_matches(number["text"], value, float(number["scale"])), number
+
+
+@pytest.mark.browser
+def test_the_report_in_chromium_with_the_network_blocked(emd_run):
+    """Headless Chromium opens the file with every request outside it blocked and recorded: none
+    is attempted, every plot is drawn, every shown number is the command line's, and the page
+    prints on A4. Screenshots and the PDF go to ``test-artifacts/``."""
+    from .test_browser import ARTIFACTS
+
+    html, _, score_doc, bfactor_doc = emd_run
+    ARTIFACTS.mkdir(exist_ok=True)
+    with offline_page(html) as (page, _):
+        plots = page.evaluate(PLOTS_JS)
+        numbers = page.evaluate(NUMBERS_JS)
         verdict = page.locator(".verdict").first.inner_text()
         page.screenshot(path=ARTIFACTS / "report_01_top.png")
         page.locator("#residues").screenshot(path=ARTIFACTS / "report_02_residues.png")
@@ -361,47 +396,13 @@ def test_the_report_in_chromium_with_the_network_blocked(emd_run):
         page_width = page.evaluate("document.documentElement.scrollWidth")
         page.screenshot(path=ARTIFACTS / "report_05_print.png", full_page=True)
         page.pdf(path=ARTIFACTS / "report_05_print.pdf", format="A4")
-        browser.close()
-    assert blocked == [], f"requests left the file: {blocked}"
-    assert requested == [url]
-    assert errors == [], errors
-    assert len(plots) == 6
-    for plot in plots:
-        assert plot["traces"] > 0 and plot["drawn"] == plot["traces"], plot
-        assert plot["svg"] >= 1 and plot["width"] > 300 and plot["height"] > 200, plot
-        assert plot["marks"] > 0, plot
-    reference = {"score": score_doc, "bfactor": bfactor_doc}
+    check_plots(plots, 6)
     embedded = json.loads(parse(html).scripts[DOCUMENT_ID])
-    reference["inclusion"] = embedded["inclusion"]
-    assert len(numbers) > 20
-    for number in numbers:
-        path = json.loads(number["key"])
-        value = at(reference, path)
-        assert json.loads(number["value"]) == value, path
-        if value is not None:
-            assert shown_matches(number["text"], value, float(number["scale"])), number
+    reference = {"score": score_doc, "bfactor": bfactor_doc, "inclusion": embedded["inclusion"]}
+    check_numbers(numbers, reference)
     assert verdict.startswith("As commonly observed.")
     assert all(drawn == 680 and box >= 680 for drawn, box in printed), printed
     assert page_width <= 794, "something is wider than an A4 page"
-
-
-@pytest.mark.parametrize("sigma", [0.6, 0.5])
-def test_other_sigmas_say_what_is_not_compared(sigma, emd30342):
-    from qscore.analysis.reference import default_reference
-    from qscore.pipeline import load_and_score
-    from qscore.report import build
-
-    scored = load_and_score(MAP, emd30342 / "7cec_chainA_first100atoms.cif", sigma=sigma)
-    text, contents = build(scored, inputs=(), resolution=3.9, reference=default_reference())
-    assert contents.score["q_relative_all"] is None
-    if sigma == 0.6:
-        assert contents.score["verdict"] is not None
-        assert "The model against the expected Q-scores at sigma 0.6" in text
-        assert "exist for sigma 0.4 only" in text
-    else:
-        assert contents.score["q_peak"] is None
-        assert 'id="fig-archive"' not in text
-        assert "Q-scores at sigma 0.5 are not compared with them" in text
 
 
 @pytest.fixture(scope="module")
@@ -461,3 +462,27 @@ def test_a_local_resolution_file_that_is_not_a_map_is_one_sentence(tmp_path, cap
     err = capsys.readouterr().err.strip()
     assert err.startswith("qscore report: ") and "\n" not in err
     assert not (tmp_path / "r.html").exists()
+
+
+@pytest.mark.browser
+def test_the_local_resolution_report_in_chromium(local_example, tmp_path):
+    """The two-domain scenario with its local-resolution map: every plot is drawn offline, the
+    local figure's two panels included, and every number shown is ``qscore score``'s."""
+    from .test_browser import ARTIFACTS
+
+    example = local_example
+    html = tmp_path / "local.html"
+    args = [str(example.map_path), str(example.model_path)]
+    extra = ["--local-resolution", str(example.local_resolution_path)]
+    assert main(["score", *args, *extra, "--json", str(tmp_path / "s.json")]) == 0
+    assert main(["report", *args, *extra, "-o", str(html)]) == 0
+    score_doc = json.loads((tmp_path / "s.json").read_text())
+    ARTIFACTS.mkdir(exist_ok=True)
+    with offline_page(html) as (page, _):
+        plots = page.evaluate(PLOTS_JS)
+        numbers = page.evaluate(NUMBERS_JS)
+        page.locator("#local").screenshot(path=ARTIFACTS / "report_06_local.png")
+    check_plots(plots, len(parse(html).plots))
+    assert any(p["id"] == "fig-local-0" and p["svg"] >= 1 for p in plots)
+    embedded = json.loads(parse(html).scripts[DOCUMENT_ID])
+    check_numbers(numbers, {"score": score_doc, "inclusion": embedded["inclusion"]})
