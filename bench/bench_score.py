@@ -42,7 +42,7 @@ QSCORE_PYTHON = REPO / ".venv" / "bin" / "python"
 SOURCE_MODEL = REPO.parent / "shared" / "data" / "emd-30342" / "7cec_chainA.cif"
 
 #: Size label -> number of copies of the source chain.
-SIZES = {"4k": 1, "17k": 4, "100k": 24}
+SIZES = {"4k": 1, "17k": 4, "100k": 24, "1m": 252}
 RESOLUTION = 3.5
 VOXEL = 1.0
 #: Gap (Å) between the boxes of neighbouring copies, and around the whole model.
@@ -145,6 +145,12 @@ def tile_layout(copies: int, step: np.ndarray) -> tuple[int, int, int]:
     return best[1]
 
 
+def chain_name(i: int) -> str:
+    """A, B, …, 9 for the first 62 copies, then two characters (AA, BA, …)."""
+    n = len(CHAIN_NAMES)
+    return CHAIN_NAMES[i % n] + (CHAIN_NAMES[i // n - 1] if i >= n else "")
+
+
 def tiled_structure(copies: int) -> gemmi.Structure:
     """``copies`` non-overlapping translated copies of the source chain, chains A, B, …, in P1."""
     src = gemmi.read_structure(str(SOURCE_MODEL))
@@ -161,7 +167,7 @@ def tiled_structure(copies: int) -> gemmi.Structure:
         ia, ib, ic = np.unravel_index(i, layout)
         shift = np.array([ia, ib, ic]) * step - lo + MARGIN
         copy = chain.clone()
-        copy.name = CHAIN_NAMES[i]
+        copy.name = chain_name(i)
         for res in copy:
             res.subchain = ""
             for atom in res:
@@ -193,7 +199,12 @@ def synthetic_map(st: gemmi.Structure) -> gemmi.FloatGrid:
     grid = dc.grid
     values = np.array(grid, copy=False)
     rng = np.random.default_rng(SEED)
-    values += rng.normal(0.0, NOISE * float(values.std()), values.shape).astype(np.float32)
+    plane = values[0].size
+    mean = float(np.sum(values, dtype=np.float64)) / values.size
+    var = sum(float(np.sum((s.astype(np.float64) - mean) ** 2)) for s in values) / values.size
+    scale = NOISE * math.sqrt(var)
+    for s in values:  # one plane at a time: the noise of a 10M-atom map would not fit at once
+        s += rng.normal(0.0, scale, plane).astype(np.float32).reshape(s.shape)
     return grid
 
 
