@@ -8,7 +8,7 @@ STAMP   := $(VENV)/.installed
 KERNEL  := $(VENV)/.kernel
 VA      := va==0.0.1.dev134
 
-.PHONY: run test setup setup-dev assets browser lint bench
+.PHONY: run test setup setup-dev assets browser lint bench install-check
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -46,6 +46,10 @@ run: setup
 
 test: setup browser
 	$(BIN)/python -m pytest -q
+
+# The sdist installed into clean virtual environments without OpenMP and without a C compiler.
+install-check: $(KERNEL)
+	$(BIN)/python .ci/check_install.py
 
 lint: $(KERNEL)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

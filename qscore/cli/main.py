@@ -13,6 +13,16 @@ from collections.abc import Sequence
 
 from qscore.errors import QscoreError
 
+#: Optional dependencies -> the extra that installs them.
+EXTRAS = {
+    "dask": "batch",
+    "distributed": "batch",
+    "pyarrow": "batch",
+    "streamlit": "app",
+    "plotly": "app",
+    "py3Dmol": "app",
+}
+
 #: sub-command name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "score": ("qscore.cli.score", "per-atom Q-scores of a model in a map"),
@@ -45,7 +55,19 @@ def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the process exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser(argv)
+    try:
+        parser = build_parser(argv)
+    except ModuleNotFoundError as exc:
+        root = (exc.name or "").split(".")[0]
+        if root not in EXTRAS:
+            raise
+        command = next((a for a in argv if not a.startswith("-")), "qscore")
+        print(
+            f"qscore {command}: this command needs {root}, which the core package does not "
+            f"install; install it with: pip install 'qscore[{EXTRAS[root]}]'",
+            file=sys.stderr,
+        )
+        return 2
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
