@@ -145,11 +145,15 @@ def check_case(name: str, cc: str, sdist: Path, work: Path, expect_kernel: bool)
     if findings.get("import") != "ok":
         failures.append(f"{name}: import qscore failed")
     if findings.get("kernel") != str(expect_kernel):
-        failures.append(f"{name}: compiled kernel {findings.get('kernel')}, expected {expect_kernel}")
+        failures.append(
+            f"{name}: compiled kernel {findings.get('kernel')}, expected {expect_kernel}"
+        )
     if findings.get("openmp") != "False":
         failures.append(f"{name}: the kernel was built with OpenMP although the compiler has none")
     qscore = str(venv / "bin" / "qscore")
-    relative = run([qscore, "relative", "--resolution", "3.9", "--q", "0.45", "--json", "-"], env=env)
+    relative = run(
+        [qscore, "relative", "--resolution", "3.9", "--q", "0.45", "--json", "-"], env=env
+    )
     if '"q_relative_all"' not in relative:
         failures.append(f"{name}: qscore relative printed no Q_relative_all")
     else:
