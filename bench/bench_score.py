@@ -673,6 +673,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--profile", action="store_true", help="also cProfile qscore on the largest size"
     )
+    parser.add_argument(
+        "--stages",
+        type=int,
+        default=3,
+        metavar="N",
+        help="print where qscore's time goes per stage on each size, median of N runs (0: skip)",
+    )
     args = parser.parse_args(argv)
     sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
     peers = [] if args.no_peers else [p.strip() for p in args.peers.split(",") if p.strip()]
@@ -719,6 +726,15 @@ def main(argv: list[str] | None = None) -> int:
     }
     (WORK / "results.json").write_text(json.dumps(results, indent=1))
     (WORK / "results.md").write_text("\n\n".join(tables) + "\n")
+    if args.stages > 0:
+        import bench_stages
+
+        for case in cases:
+            runs, others = bench_stages.measure(
+                str(case.map), str(case.model), args.stages, python=str(QSCORE_PYTHON)
+            )
+            stage_table = bench_stages.table(runs, f"{case.label}, {args.stages} runs")
+            print(f"\n{stage_table}\nOthers' load during these runs: {others:.0%} of the CPUs.")
     if args.profile and cases:
         profile_qscore(cases[-1])
     return 0
