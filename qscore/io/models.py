@@ -38,6 +38,9 @@ GLYCAN_KINDS = (gemmi.ResidueKind.PYR, gemmi.ResidueKind.KET)
 RESIDUE_KINDS = ("protein", "nucleic", "ligand", "glycan", "water", "ion")
 
 _MAX_MODEL_BYTES = 4 * 1024**3
+#: Models with more atoms keep the mmCIF text they were read from instead of gemmi's parsed
+#: document (several times larger in memory); writing them back parses the text again.
+KEEP_DOCUMENT_ATOMS = 250_000
 #: The only item whose resolution may stand for the map's: an EM reconstruction's.
 EM_RESOLUTION_ITEM = "_em_3d_reconstruction.resolution"
 #: Resolutions of diffraction data (X-ray, neutron, electron crystallography), never the map's.
@@ -74,6 +77,14 @@ class AtomModel:
     source: str = ""
     document: gemmi.cif.Document | None = field(default=None, repr=False)
     atom_site_rows: np.ndarray | None = field(default=None, repr=False)
+    document_text: str | None = field(default=None, repr=False)
+
+    def cif_document(self) -> gemmi.cif.Document | None:
+        """The mmCIF document the model was read from (parsed again from its text for large
+        models, which do not keep the parsed document), or None for a model built in memory."""
+        if self.document is None and self.document_text is not None:
+            return gemmi.cif.read_string(self.document_text)
+        return self.document
 
     @property
     def n_atoms(self) -> int:
@@ -128,7 +139,10 @@ def read_model(source: str | os.PathLike | bytes, *, name: str | None = None) ->
     label, text = _read_text(source, name)
     doc = _parse_document(text, label)
     block = doc.sole_block() if len(doc) == 1 else doc[0]
-    return _model_from_block(doc, block, label)
+    model = _model_from_block(doc, block, label)
+    if model.n_atoms > KEEP_DOCUMENT_ATOMS and text.lstrip().startswith(("data_", "#")):
+        model = replace(model, document=None, document_text=text)
+    return model
 
 
 def _read_text(source: str | os.PathLike | bytes, name: str | None) -> tuple[str, str]:
@@ -204,16 +218,16 @@ _COLUMNS = (
 
 
 class _Columns:
-    """The ``_atom_site`` columns present in a block, read from gemmi one at a time on first use.
+    """The ``_atom_site`` columns present in a block, read from gemmi one at a time when asked.
 
-    Only the columns the model needs are turned into Python strings, each once; ``keep`` (set for
-    multi-model files) selects the rows of the first model.
+    Only the columns the model needs are turned into Python strings, one column at a time, so a
+    model of millions of atoms never holds more than one column as Python objects; ``keep`` (set
+    for multi-model files) selects the rows of the first model.
     """
 
     def __init__(self, table: gemmi.cif.Table, order: tuple[str, ...]) -> None:
         self._table = table
         self._index = {col: i for i, col in enumerate(order) if table.has_column(i)}
-        self._cache: dict[str, list[str]] = {}
         self.length = len(table)
         self.keep: np.ndarray | None = None
 
@@ -223,9 +237,7 @@ class _Columns:
     def raw(self, name: str) -> list[str] | np.ndarray:
         """The column's raw CIF values (quotes kept), first model only: a list of strings, or an
         object array when rows are selected."""
-        if name not in self._cache:
-            self._cache[name] = list(self._table.column(self._index[name]))
-        values = self._cache[name]
+        values = list(self._table.column(self._index[name]))
         return values if self.keep is None else np.array(values, dtype=object)[self.keep]
 
 
@@ -266,11 +278,12 @@ def _numbers(cols: _Columns, name: str, label: str, default: float) -> np.ndarra
     if name not in cols:
         length = cols.length if cols.keep is None else int(np.count_nonzero(cols.keep))
         return np.full(length, default)
+    raw = cols.raw(name)
     try:
-        return np.array(cols.raw(name), dtype=np.float64)
+        return np.array(raw, dtype=np.float64)
     except ValueError:
         pass
-    values = np.array(cols.raw(name), dtype=object)
+    values = np.array(raw, dtype=object)
     values[(values == "?") | (values == ".")] = str(default)
     try:
         return values.astype(np.float64)
