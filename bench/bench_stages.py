@@ -48,10 +48,25 @@ STAGES = (
 )
 
 
+class _Clock:
+    """Wall and CPU (all threads of the process) seconds since the last mark."""
+
+    def __init__(self) -> None:
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+
+    def mark(self) -> tuple[float, float]:
+        wall, cpu = time.perf_counter(), time.process_time()
+        spent = (wall - self.wall, cpu - self.cpu)
+        self.wall, self.cpu = wall, cpu
+        return spent
+
+
 def run_once(map_path: str, model_path: str, out: str) -> dict[str, float]:
-    """All stages of one scoring run in this process; seconds per stage, plus peak RSS."""
+    """All stages of one scoring run in this process: wall and CPU seconds per stage ("<stage>"
+    and "<stage> cpu"), plus peak RSS."""
     times: dict[str, float] = {}
     t0 = time.perf_counter()
+    clock = _Clock()
     from qscore import defaults
     from qscore.analysis.reference import default_reference
     from qscore.cli import common
@@ -60,14 +75,12 @@ def run_once(map_path: str, model_path: str, out: str) -> dict[str, float]:
     from qscore.io.maps import read_map
     from qscore.io.models import read_model
 
-    t1 = time.perf_counter()
-    times["imports"] = t1 - t0
+    times["imports"], times["imports cpu"] = clock.mark()
     model = read_model(model_path)
-    t2 = time.perf_counter()
-    times["model parse"] = t2 - t1
+    times["model parse"], times["model parse cpu"] = clock.mark()
     dmap = read_map(map_path, crop_to=model.xyz, margin=defaults.CROP_MARGIN)
-    t3 = time.perf_counter()
-    times["map read/crop"] = t3 - t2
+    times["map read/crop"], times["map read/crop cpu"] = clock.mark()
+    start = time.perf_counter()
     marks: list[float] = []
 
     def progress(done: int, total: int, stage: str) -> None:
@@ -75,15 +88,17 @@ def run_once(map_path: str, model_path: str, out: str) -> dict[str, float]:
             marks.append(time.perf_counter())
 
     result = score(dmap, model, sigma=defaults.SIGMA, mode=defaults.MODE, progress=progress)
-    t4 = time.perf_counter()
+    wall, cpu = clock.mark()
     stages = getattr(result, "timings", None)
     if stages:
         times["neighbour lists"] = stages["neighbour lists"]
-        times["scoring"] = (t4 - t3) - stages["neighbour lists"]
     else:
-        first = marks[0] if marks else t4
-        times["neighbour lists"] = first - t3
-        times["scoring"] = t4 - first
+        times["neighbour lists"] = (marks[0] if marks else start + wall) - start
+    times["scoring"] = wall - times["neighbour lists"]
+    # The engine's CPU time, split in proportion to the wall times of its two parts.
+    share = times["neighbour lists"] / wall if wall > 0 else 0.0
+    times["neighbour lists cpu"] = cpu * share
+    times["scoring cpu"] = cpu * (1.0 - share)
 
     class Scored:
         pass
@@ -93,12 +108,11 @@ def run_once(map_path: str, model_path: str, out: str) -> dict[str, float]:
     resolution = model.resolution
     reference = default_reference() if resolution is not None else None
     doc = score_cli.summary(scored, resolution, reference, defaults.WINDOW)
-    t5 = time.perf_counter()
-    times["aggregation"] = t5 - t4
+    times["aggregation"], times["aggregation cpu"] = clock.mark()
     common.write_json(doc, out)
-    t6 = time.perf_counter()
-    times["outputs"] = t6 - t5
-    times["total"] = t6 - t0
+    times["outputs"], times["outputs cpu"] = clock.mark()
+    times["total"] = time.perf_counter() - t0
+    times["total cpu"] = sum(times[f"{s} cpu"] for s in STAGES)
     times["peak_rss_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024.0
     times["atoms"] = float(result.atoms_scored)
     return times
@@ -143,16 +157,21 @@ def measure(
 
 
 def table(runs: list[dict[str, float]], label: str) -> str:
-    """Markdown table of the stages: median, min and max over the runs."""
+    """Markdown table of the stages: median wall (min–max) and median CPU over the runs."""
     lines = [
-        f"| stage ({label}) | median s | min s | max s |",
+        f"| stage ({label}) | wall s, median | wall s, min–max | CPU s, median |",
         "|---|---:|---:|---:|",
     ]
-    for stage in (*STAGES, "total", "process wall", "process cpu"):
+    for stage in (*STAGES, "total"):
         values = [r[stage] for r in runs]
+        cpu = statistics.median(r[f"{stage} cpu"] for r in runs)
+        low, high = min(values), max(values)
         lines.append(
-            f"| {stage} | {statistics.median(values):.3f} | {min(values):.3f} | {max(values):.3f} |"
+            f"| {stage} | {statistics.median(values):.3f} | {low:.3f}–{high:.3f} | {cpu:.3f} |"
         )
+    wall = statistics.median(r["process wall"] for r in runs)
+    cpu = statistics.median(r["process cpu"] for r in runs)
+    lines.append(f"| whole process (with start-up) | {wall:.3f} | | {cpu:.3f} |")
     rss = statistics.median(r["peak_rss_bytes"] for r in runs)
     lines.append(f"| peak RSS GB | {rss / 1e9:.2f} | | |")
     return "\n".join(lines)
