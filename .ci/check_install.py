@@ -158,7 +158,14 @@ def check_case(name: str, cc: str, sdist: Path, work: Path, expect_kernel: bool)
         failures.append(f"{name}: qscore relative printed no Q_relative_all")
     else:
         print(f"[{name}] qscore relative: ok")
-    batch = subprocess.run([qscore, "batch", "x.csv"], env=env, capture_output=True, text=True)
+    manifest = work / "manifest.csv"
+    manifest.write_text("id,map,model,resolution\n")
+    batch = subprocess.run(
+        [qscore, "batch", str(manifest), "--out", str(work / "batch-out")],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     if batch.returncode != 2 or "qscore[batch]" not in batch.stderr:
         failures.append(f"{name}: qscore batch without its extra did not name the extra")
     else:

@@ -52,22 +52,27 @@ def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
     return parser
 
 
+def _missing_extra(exc: ModuleNotFoundError, argv: Sequence[str]) -> int:
+    """Say which extra installs the module a command needs; re-raise for any other module."""
+    root = (exc.name or "").split(".")[0]
+    if root not in EXTRAS:
+        raise exc
+    command = next((a for a in argv if not a.startswith("-")), "")
+    print(
+        f"qscore {command}: this command needs {root}, which the core package does not "
+        f"install; install it with: pip install 'qscore[{EXTRAS[root]}]'",
+        file=sys.stderr,
+    )
+    return 2
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the process exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         parser = build_parser(argv)
     except ModuleNotFoundError as exc:
-        root = (exc.name or "").split(".")[0]
-        if root not in EXTRAS:
-            raise
-        command = next((a for a in argv if not a.startswith("-")), "qscore")
-        print(
-            f"qscore {command}: this command needs {root}, which the core package does not "
-            f"install; install it with: pip install 'qscore[{EXTRAS[root]}]'",
-            file=sys.stderr,
-        )
-        return 2
+        return _missing_extra(exc, argv)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
@@ -77,6 +82,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except QscoreError as exc:
         print(f"qscore {args.command}: {exc}", file=sys.stderr)
         return 2
+    except ModuleNotFoundError as exc:
+        return _missing_extra(exc, argv)
     except KeyboardInterrupt:
         print("qscore: interrupted", file=sys.stderr)
         return 130
