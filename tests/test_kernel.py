@@ -10,6 +10,7 @@ import pytest
 
 from qscore.engine import compiled, scoring
 from qscore.errors import DenseModelError
+from qscore.io.maps import DensityMap
 from tests.test_engine import gaussian_map, make_model
 
 pytestmark = pytest.mark.skipif(
@@ -140,15 +141,18 @@ def test_points_on_the_rejection_threshold_are_settled_exactly(single_check, off
         np.testing.assert_array_equal(got, expected, err_msg=f"trial {trial}")
 
 
-def test_stacked_copies_are_refused_with_a_sentence():
-    """5,000 atoms in a 2 Å box: the neighbour search would be quadratic, so it is refused."""
+def test_a_dense_pile_the_packing_probe_misses_is_refused_with_a_sentence():
+    """16,000 atoms spaced like a protein, then 14,000 piled into a 3 Å cube: most atoms look
+    normal (so the read-time packing probe passes), but the pile alone would cost 14,000² distance
+    tests, so the kernel's own bound refuses the model before any work."""
     rng = np.random.default_rng(3)
-    atoms = [
-        ("C", f"C{i % 9}", "LIG", i // 9 + 1, tuple(10.0 + rng.uniform(0, 2, 3)))
-        for i in range(5000)
-    ]
+    grid = np.stack(np.meshgrid(*[np.arange(25) * 2.5] * 3, indexing="ij"), -1).reshape(-1, 3)
+    spread = grid[:16000] + 10.0
+    pile = 40.0 + rng.uniform(0, 3, (14000, 3))
+    atoms = [("C", "C1", "LIG", i + 1, tuple(p)) for i, p in enumerate(np.vstack([spread, pile]))]
     model = make_model(atoms)
-    dmap = gaussian_map(np.array([[10.0, 10.0, 10.0], [12.0, 12.0, 12.0]]), 1.0, voxel=0.5)
+    values = rng.normal(size=(20, 20, 20)).astype(np.float32)
+    dmap = DensityMap(values, np.zeros(3), np.full(3, 5.0))
     with pytest.raises(DenseModelError, match="denser than any molecule.*nm rather than Å"):
         scoring.score(dmap, model)
 
