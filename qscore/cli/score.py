@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from qscore import defaults
+from qscore.cli import local_resolution
 from qscore.cli.common import (
     add_json_option,
     add_map_model_arguments,
@@ -56,6 +57,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--pdb", metavar="F", help="write the model as PDB with Q in the B column")
     add_json_option(parser)
+    local_resolution.add_arguments(parser)
     parser.set_defaults(func=run)
 
 
@@ -119,10 +121,21 @@ def run(args: argparse.Namespace) -> int:
     if resolution is not None and reference is None:
         reference = default_reference()
     doc = summary(scored, resolution, reference, args.window)
+    residues = export.residues_frame(model, q)
+    if local_resolution.requested(args):
+        bar, progress = progress_bar("window")
+        try:
+            residues, local_doc = local_resolution.apply(
+                args, scored, residues, resolution, progress
+            )
+        finally:
+            if bar is not None:
+                bar.close()
+        doc.update(local_doc)
     if args.atoms_csv:
         export.write_csv(export.atoms_frame(model, q), args.atoms_csv)
     if args.residues_csv:
-        export.write_csv(export.residues_frame(model, q), args.residues_csv)
+        export.write_csv(residues, args.residues_csv)
     if args.cif:
         export.write_mmcif(model, q, args.cif)
     if args.pdb:
@@ -157,4 +170,5 @@ def _text(doc: dict[str, Any]) -> str:
             + f" of {doc['entries_window']} entries within ±{doc['window']:g} Å"
         )
     lines.extend(f"Note: {n}" for n in doc["notes"])
+    lines.extend(local_resolution.text_lines(doc))
     return "\n".join(lines)

@@ -95,16 +95,21 @@ def legend_html(q_peak: float) -> str:
     )
 
 
-def model_cif(model: AtomModel, residue_q: np.ndarray, q_peak: float) -> tuple[str, np.ndarray]:
+def model_cif(
+    model: AtomModel, residue_q: np.ndarray, q_peak: float, *, levels: np.ndarray | None = None
+) -> tuple[str, np.ndarray]:
     """Minimal mmCIF of the heavy atoms for 3Dmol.js, with residue colour levels as B-factors.
 
+    ``levels`` (one integer per residue) replaces the levels computed from ``residue_q``.
     Returns the text and, per model atom, its serial in the text (−1 for hydrogens), since
     3Dmol.js numbers mmCIF atoms by row.
     """
     heavy = np.flatnonzero(model.heavy)
     serial = np.full(model.n_atoms, -1, dtype=np.int64)
     serial[heavy] = np.arange(heavy.size)
-    levels = colour_levels(np.asarray(residue_q, dtype=float), q_peak)[model.residue_index[heavy]]
+    if levels is None:
+        levels = colour_levels(np.asarray(residue_q, dtype=float), q_peak)
+    levels = np.asarray(levels)[model.residue_index[heavy]]
     polymer = np.isin(model.kind[heavy], ["protein", "nucleic"])
     lines = [
         "data_model",
@@ -216,12 +221,23 @@ $3Dmolpromise.then(function() {{
 """
 
 
+def category_levels(colours: list[str]) -> tuple[np.ndarray, dict[str, int]]:
+    """Per-residue colour levels and the level → 0xRRGGBB map for hex colours ("" = none)."""
+    palette = list(dict.fromkeys(c for c in colours if c))
+    levels = np.array([palette.index(c) if c else -1 for c in colours], dtype=int)
+    mapping = {str(k): int(c[1:], 16) for k, c in enumerate(palette)}
+    mapping["-1"] = int(NO_Q_COLOUR[1:], 16)
+    return levels, mapping
+
+
 def viewer_html(
     model: AtomModel,
     residue_q: np.ndarray,
     atom_q: np.ndarray,
     q_peak: float,
     *,
+    residue_colours: list[str] | None = None,
+    legend: str | None = None,
     focus: Focus | None = None,
     dmap: DensityMap | None = None,
     contour: float | None = None,
@@ -233,12 +249,17 @@ def viewer_html(
     by atom Q with its density mesh (cropped), zoomed to the focus (or the whole model).
 
     ``residue_q`` is aligned with ``model.residues``, ``atom_q`` with the model's atoms; ``q_peak``
-    sets the colour scale (blue at Q_peak).
+    sets the colour scale (blue at Q_peak). ``residue_colours`` (a hex colour per residue, ""
+    for none) colours the cartoon by category instead, with ``legend`` (HTML) under the view.
     """
-    text, serial = model_cif(model, residue_q, q_peak)
+    if residue_colours is None:
+        levels, mapping = None, level_colours(q_peak)
+    else:
+        levels, mapping = category_levels(residue_colours)
+    text, serial = model_cif(model, residue_q, q_peak, levels=levels)
     view = py3Dmol.view(width="100%", height=f"{height}px", js=js_url)
     view.addModel(text, "cif")
-    scheme = {"prop": "b", "map": level_colours(q_peak)}
+    scheme = {"prop": "b", "map": mapping}
     view.setStyle({}, {"cartoon": {"colorscheme": scheme, "thickness": 0.4}})
     hetero = {"hetflag": True, "not": {"resn": ["HOH", "WAT", "DOD"]}}
     view.addStyle(hetero, {"stick": {"colorscheme": scheme, "radius": 0.18}})
@@ -283,6 +304,6 @@ def viewer_html(
         + '<div style="position: relative;"><div id="qs-status" data-rendered="0"></div>'
         + html
         + "</div>"
-        + legend_html(q_peak)
+        + (legend_html(q_peak) if legend is None else legend)
         + _extra_js(vid, focus, view_key)
     )
