@@ -486,3 +486,18 @@ def test_the_local_resolution_report_in_chromium(local_example, tmp_path):
     assert any(p["id"] == "fig-local-0" and p["svg"] >= 1 for p in plots)
     embedded = json.loads(parse(html).scripts[DOCUMENT_ID])
     check_numbers(numbers, {"score": score_doc, "inclusion": embedded["inclusion"]})
+
+
+def test_without_plotly_the_report_says_which_extra_to_install(monkeypatch, tmp_path, capsys):
+    """The core package does not install Plotly; ``qscore report`` then names the extra."""
+    import sys
+
+    for name in [
+        m for m in sys.modules if m.split(".")[0] == "plotly" or m.startswith("qscore.report")
+    ]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "plotly", None)
+    model = str(EMD30342 / "7cec_chainA_first100atoms.cif")
+    assert main(["report", str(require(MAP)), model, "-o", str(tmp_path / "r.html")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "pip install 'qscore[report]'" in err and "\n" not in err
