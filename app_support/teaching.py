@@ -134,6 +134,25 @@ def scored(map_path: str | Path, model_path: str | Path, sigma: float) -> Scored
     return _scored(_stamp(map_path), _stamp(model_path), float(sigma))
 
 
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _local_atoms(map_stamp: str, model_stamp: str, local_stamp: str, sigma: float) -> np.ndarray:
+    from qscore.pipeline import load_local_resolution
+
+    model = _scored(map_stamp, model_stamp, sigma).model
+    return load_local_resolution(model, local_map=local_stamp.split("|")[0]).atoms
+
+
+def local_atoms(example) -> np.ndarray | None:
+    """The local resolution (Å) at every atom of a scenario's model, when the scenario has a
+    local-resolution map (cached per process like :func:`scored`)."""
+    path = getattr(example, "local_resolution_path", None)
+    if path is None:
+        return None
+    return _local_atoms(
+        _stamp(example.map_path), _stamp(example.model_path), _stamp(path), float(example.sigma)
+    )
+
+
 def score_example(example) -> Scored | None:
     """The scored scenario, or None (with the error shown) when its files cannot be scored."""
     try:

@@ -15,6 +15,7 @@ import streamlit as st
 
 from app_support import state, teaching
 from app_support.example import builtin
+from qscore.errors import QscoreError
 from qscore.plotting.teaching import (
     evidence_panels,
     ladder_residue,
@@ -183,12 +184,19 @@ def evidence_figure(example, lesson: Lesson):
     )
 
 
+def tell(place, example, lesson: Lesson | None, *, lead: str = "") -> None:
+    """The scenario's story (after ``lead``), and the lesson's clue with its measured numbers."""
+    place.markdown(f"{lead}{example.explanation}")
+    if lesson is not None and lesson.clue and (numbers := facts(example, lesson)) is not None:
+        place.markdown(render(lesson.clue, numbers))
+
+
 def story_and_evidence(example, lesson: Lesson, where: str, *, guess: bool = False) -> None:
     """The scenario's story beside the density the class looks at, and under both the class's
     choice when ``guess``; ``where`` keeps the widgets of the bar, the cards and the folded
     story apart."""
     story, picture = st.columns(2, gap="medium")
-    story.markdown(example.explanation)
+    tell(story, example, lesson)
     figure = evidence_figure(example, lesson)
     if figure is not None:
         picture.plotly_chart(
@@ -248,12 +256,18 @@ def facts(example, lesson: Lesson) -> dict | None:
         for name in example.variants
         for other in [_variant(example, name)]
     }
+    try:
+        local = teaching.local_atoms(example)
+    except (QscoreError, OSError) as exc:
+        st.error(f"{example.title}: {exc}", icon=":material/error:")
+        return None
     return lesson_facts(
         example,
         done.model,
         done.result.q,
         variants=variants,
         true_resolution=lesson.true_resolution,
+        local_resolution=local,
     )
 
 
@@ -282,6 +296,18 @@ def reasoning(example, lesson: Lesson, numbers: dict) -> None:
     st.markdown(f"**What was done.** {render(lesson.truth, numbers)}")
     st.markdown(f"**Why.** {render(lesson.reasoning, numbers)}")
     st.caption(f"The paper's {example.figure} shows the same situation in real EMDB entries.")
+    explore(example)
+
+
+def explore(example) -> None:
+    """Where to look next: the Local resolution page, for scenarios with a local-resolution
+    map."""
+    if getattr(example, "local_resolution_path", None) is not None:
+        st.page_link(
+            "views/local_resolution.py",
+            label="Each residue against its own local band",
+            icon=":material/blur_on:",
+        )
 
 
 def questions(lesson: Lesson, numbers: dict) -> None:
@@ -382,6 +408,7 @@ def bar() -> None:
             outcome(example, lesson, compact=True)
         if numbers is not None:
             st.markdown(render(lesson.reasoning, numbers))
+            explore(example)
         story, exercises = st.columns(2)
         with story.expander("The story and the density", icon=":material/menu_book:"):
             story_and_evidence(example, lesson, "bar-after")
@@ -412,7 +439,7 @@ def story_box(result) -> None:
         return
     lesson = lesson_for(example.key)
     with st.container(border=True):
-        st.markdown(f"**{example.title}.** {example.explanation}")
+        tell(st, example, lesson, lead=f"**{example.title}.** ")
         if lesson is not None and not hidden(example.key):
             with st.expander("Answer, reasoning and questions", icon=":material/lightbulb:"):
                 reveal(example, lesson)

@@ -15,12 +15,13 @@ import numpy as np
 import pytest
 
 from qscore.analysis.expected import expected_q
+from qscore.analysis.local_resolution import sample_local_resolution
 from qscore.engine import score
 from qscore.io.maps import read_map, sample
 from qscore.io.models import read_model
 from qscore.synthetic import examples
 from qscore.synthetic.lessons import CATEGORIES, LESSONS, lesson_facts, lesson_for, render
-from qscore.synthetic.lessons.facts import fields, group_mask
+from qscore.synthetic.lessons.facts import fields, group_mask, group_where, scenario_facts
 from qscore.synthetic.lessons.handout import Entry, handout_html, handout_markdown
 
 #: Words that would give an answer away before the reveal.
@@ -67,12 +68,17 @@ class Scenario:
         for name, path in self.example.variants.items():
             model = read_model(path)
             variants[name] = (model, score(self.map, model, sigma=0.4).q)
+        self.local = None
+        if self.example.local_resolution_path is not None:
+            locres = read_map(self.example.local_resolution_path)
+            self.local = sample_local_resolution(locres, self.model).atoms
         self.facts = lesson_facts(
             self.example,
             self.model,
             self.q,
             variants=variants,
             true_resolution=self.lesson.true_resolution,
+            local_resolution=self.local,
         )
 
 
@@ -101,11 +107,12 @@ def test_every_scenario_has_a_lesson_with_one_or_two_questions():
 
 
 @pytest.mark.parametrize("key", examples.scenario_keys())
-def test_nothing_before_the_reveal_gives_the_answer_away(key):
+def test_nothing_before_the_reveal_gives_the_answer_away(key, scenario):
     lesson = LESSONS[key]
     example = examples.get_example(key)
+    clue = render(lesson.clue, scenario(key).facts) if lesson.clue else ""
     shown = " ".join(
-        [example.title, example.explanation, lesson.prompt]
+        [example.title, example.explanation, lesson.prompt, clue]
         + [region.label for region in lesson.regions]
         + [f"pose {label}" for label in lesson.poses.values()]
     ).lower()
@@ -117,7 +124,7 @@ def test_nothing_before_the_reveal_gives_the_answer_away(key):
 @pytest.mark.parametrize("key", examples.scenario_keys())
 def test_every_text_quotes_only_measured_numbers(key, scenario):
     s = scenario(key)
-    texts = [s.lesson.truth, s.lesson.reasoning]
+    texts = [s.lesson.truth, s.lesson.reasoning, s.lesson.clue]
     texts += [t for q in s.lesson.questions for t in (q.text, q.answer)]
     for text in texts:
         assert set(fields(text)) <= set(s.facts), set(fields(text)) - set(s.facts)
@@ -189,6 +196,8 @@ def test_the_answer_is_what_the_scores_and_the_map_show(key, scenario):
             for r in np.unique(s.model.residue_index[s.model.heavy])
         ]
         assert np.mean(np.array(per_residue) < low) > 0.6  # low everywhere, not in one place
+    elif s.example.local_resolution_path is not None:
+        _check_local(s)
     elif answer == "resolution-understated":
         assert f["model_q"] > high
         assert abs(f["model_q"] - f["true_q_peak"]) <= 0.05
@@ -199,6 +208,37 @@ def test_the_answer_is_what_the_scores_and_the_map_show(key, scenario):
         other = next(name for name in s.lesson.poses if name != right)
         assert f["pose_q"][right] > f["pose_q"][other] + 0.05
         assert f["pose_gap"] == pytest.approx(f["pose_q"][right] - f["pose_q"][other])
+
+
+def _check_local(s: Scenario) -> None:
+    """Both local groups are below the band at the reported resolution; the one the answer names
+    is below it at its own local resolution too, with strong density beside its atoms, and the
+    other sits where its blurred density is, typical at its local resolution."""
+    f, groups = s.facts, s.example.expectation["local"]
+    assert f["q_low95"] < f["model_q"] < f["q_high95"]
+    named = {name for name, group in groups.items() if group_where(group) == s.lesson.right.label}
+    assert len(named) == 1, "the right choice names exactly one local group"
+    for name, group in groups.items():
+        local, mask = f["local"][name], group_mask(s.model, group)
+        assert local["where"] in " ".join(c.label for c in s.lesson.choices)
+        assert local["below_global"] >= 0.8
+        if name in named:
+            assert local["below_local"] >= 0.8 and local["q"] < local["q_low95_local"]
+            distance, gain = _best_shift(s, mask)
+            assert 2.0 <= distance <= 3.0 and gain > 2
+        else:
+            assert local["below_local"] <= 0.35 and local["q"] > local["q_low95_local"]
+            assert local["local_d"] > f["d"] + 2
+            assert _best_shift(s, mask)[1] < 1.5  # no better density nearby
+
+
+def test_scenario_facts_read_the_files_as_the_tests_do(scenario):
+    s = scenario("local-resolution")
+    read = scenario_facts(s.example, true_resolution=s.lesson.true_resolution)
+    assert read["model_q"] == pytest.approx(s.facts["model_q"])
+    assert read["local"]["misfit"]["local_d"] == pytest.approx(
+        s.facts["local"]["misfit"]["local_d"]
+    )
 
 
 def test_oversharpened_and_understated_differ_where_the_answers_say(scenario):
@@ -222,6 +262,8 @@ def test_regions_shown_before_the_reveal_hold_the_groups(scenario):
             shown |= mask
         for k in range(len(s.facts["groups"])):
             assert (shown | ~_group(s, k)).all(), f"{key}: group {k} not shown"
+        for name, group in (s.example.expectation.get("local") or {}).items():
+            assert (shown | ~group_mask(s.model, group)).all(), f"{key}: {name} not shown"
 
 
 def test_understated_ranks_near_the_top_of_the_archive(scenario):

@@ -193,23 +193,11 @@ def texts(at: AppTest) -> str:
 
 
 def facts_of(example):
-    from qscore.pipeline import load_and_score
-    from qscore.synthetic.lessons import lesson_facts, lesson_for
+    from qscore.synthetic.lessons import lesson_for
+    from qscore.synthetic.lessons.facts import scenario_facts
 
     lesson = lesson_for(example.key)
-    scored = load_and_score(example.map_path, example.model_path, sigma=example.sigma)
-    variants = {
-        name: (v.model, v.result.q)
-        for name, path in example.variants.items()
-        for v in [load_and_score(example.map_path, path, sigma=example.sigma)]
-    }
-    return lesson, lesson_facts(
-        example,
-        scored.model,
-        scored.result.q,
-        variants=variants,
-        true_resolution=lesson.true_resolution,
-    )
+    return lesson, scenario_facts(example, true_resolution=lesson.true_resolution)
 
 
 def test_predict_first_hides_the_numbers_until_the_class_commits(scenarios):

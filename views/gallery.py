@@ -134,7 +134,7 @@ for number, example in enumerate(examples, start=1):
             continue
         scored = teaching.score_example(example)
         story, numbers = st.columns([3, 2], gap="large")
-        story.markdown(example.explanation)
+        workshop.tell(story, example, lesson)
         if scored is not None:
             _numbers(numbers, example, scored)
         _open_button(numbers, example)

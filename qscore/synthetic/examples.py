@@ -573,12 +573,12 @@ _SCENARIOS: dict[str, _Scenario] = {
             key="local-resolution",
             title="Two domains, one reported resolution",
             explanation=(
-                "The map is reported at 3 Å, but the sample was not equally ordered everywhere, "
-                "so a local-resolution map (and the two half maps it can be estimated from) comes "
-                "with it. Look at the per-residue Q-scores against the band at 3 Å first, then "
-                "on the Local resolution page against the band at each residue's own local "
-                "resolution. Which low-scoring residues does each band flag, and what would you "
-                "check in the map and the model for each group?"
+                "The same protein in a map reported at 3 Å. The sample was not equally ordered "
+                "everywhere, so a local-resolution map (and the two half maps it is estimated "
+                "from) comes with it. Two stretches score below the 95% band at 3 Å: "
+                f"A{_TWO_DOMAIN_SHIFTED[0]}–A{_TWO_DOMAIN_SHIFTED[-1]} in the first helix and "
+                f"A{_TWO_DOMAIN_FLEXIBLE[0]}–A{_TWO_DOMAIN_FLEXIBLE[-1]}, the last two helices. "
+                "Look at the density there and at the local resolution of each."
             ),
             figure="§8",
             resolution=3.0,

@@ -84,7 +84,9 @@ class Lesson:
     when ``references`` is set, one side chain of this map beside the same residue in the
     ladder maps at those resolutions. ``poses`` renames a scenario's alternative models (file
     name → neutral label) until the reveal; ``true_resolution`` is the resolution the map was
-    really made at, when it differs from the reported one.
+    really made at, when it differs from the reported one. ``clue`` is shown with the story
+    before the guess (it may quote measured numbers that do not give the answer away, such as
+    the local resolution of the regions).
     """
 
     key: str
@@ -98,6 +100,7 @@ class Lesson:
     references: tuple[float, ...] = ()
     poses: dict[str, str] = field(default_factory=dict)
     true_resolution: float | None = None
+    clue: str = ""
 
     def choice(self, key: str | None) -> Choice | None:
         """The choice with this key, or None."""
@@ -460,8 +463,81 @@ _SCENARIO_LESSONS = (
     ),
 )
 
+_LOCAL = Lesson(
+    key="local-resolution",
+    prompt="Which stretch does the model not follow?",
+    choices=(
+        Choice(
+            "first",
+            "A7–A13",
+            "A7–A13 is a misfit: the map resolves it and the model sits beside its density. "
+            "A74–A108 is poorly resolved, with the model in its weak density.",
+        ),
+        Choice(
+            "second",
+            "A74–A108",
+            "A74–A108 is a misfit; A7–A13 is poorly resolved.",
+        ),
+        Choice("both", "Both", "Both stretches are misfits."),
+        Choice(
+            "neither",
+            "Neither",
+            "Both stretches are poorly resolved; the model follows the map everywhere.",
+        ),
+    ),
+    answer="first",
+    regions=(
+        Region("A7–A13", "A", tuple(range(7, 14))),
+        Region("A74–A108", "A", (*range(74, 109),)),
+    ),
+    clue=(
+        "The local-resolution map puts A7–A13 at {local[misfit][local_d]:.1f} Å and A74–A108 at "
+        "{local[flexible][local_d]:.1f} Å."
+    ),
+    truth=(
+        "Residues {local[misfit][where]} were moved 2.5 Å off their density, in a part of the "
+        "map resolved at the reported {d:g} Å. Residues {local[flexible][where]}, the last two "
+        "helices, were made at about {local[flexible][local_d]:.0f} Å, as a flexible domain "
+        "would be, and sit in the middle of their blurred density."
+    ),
+    reasoning=(
+        "Against the band at the reported {d:g} Å (Q_low_95% = {q_low95:.2f}) both stretches "
+        "look alike: {local[misfit][below_global]:.0%} of the residues of {local[misfit][where]} "
+        "and {local[flexible][below_global]:.0%} of those of {local[flexible][where]} fall below "
+        "it, while model Q ({model_q:.2f}) stays inside the band. Judged at each residue's own "
+        "local resolution they part: {local[misfit][where]} lies at "
+        "{local[misfit][local_d]:.1f} Å, where the band starts at "
+        "{local[misfit][q_low95_local]:.2f}, and scores {local[misfit][q]:.2f}, so the map "
+        "resolves it and the model does not follow it; {local[flexible][where]} lies at "
+        "{local[flexible][local_d]:.1f} Å, where the band starts at "
+        "{local[flexible][q_low95_local]:.2f}, and scores {local[flexible][q]:.2f}, typical "
+        "there. The paper names this limit of one reported resolution (section 8): a flexible "
+        "domain at 6 Å is flagged like a misfit at 3 Å."
+    ),
+    questions=(
+        Question(
+            "On the Local resolution page, which residues read as a possible misfit, and which "
+            "as a poorly resolved region?",
+            "{local[misfit][below_local]:.0%} of the residues of {local[misfit][where]} are below "
+            "the band at their own local resolution (possible misfit) against "
+            "{local[flexible][below_local]:.0%} of those of {local[flexible][where]}, which read "
+            "as a poorly resolved region. Only {local[misfit][where]} needs refitting.",
+        ),
+        Question(
+            "Where does a local-resolution map come from, and why check it before trusting "
+            "these readings?",
+            "It is estimated from the two half maps with a local FSC (the page can do it from "
+            "this scenario's half maps too). An estimate that is too pessimistic in a region "
+            "would excuse a real misfit there as poorly resolved, so look at the half maps' mask "
+            "and the estimate's window before relying on it.",
+        ),
+    ),
+)
+
 #: Every lesson by scenario key.
-LESSONS: dict[str, Lesson] = {lesson.key: lesson for lesson in (*_LADDER, *_SCENARIO_LESSONS)}
+LESSONS: dict[str, Lesson] = {
+    lesson.key: lesson for lesson in (*_LADDER, *_SCENARIO_LESSONS, _LOCAL)
+}
 
 
 def lesson_for(key: str | None) -> Lesson | None:

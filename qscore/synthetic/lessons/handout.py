@@ -60,6 +60,8 @@ def _blocks(entries: Sequence[Entry], *, answers: bool) -> list[Block]:
             where += f"; mirrors the paper's {example.figure}; scenario key {example.key}"
         blocks.append(("text", where + ".", None))
         blocks.append(("text", example.explanation, "Story."))
+        if lesson.clue:
+            blocks.append(("text", render(lesson.clue, facts), None))
         if lesson.choices == CATEGORIES:
             blocks.append(("boxes", lesson.prompt, [c.label for c in lesson.choices]))
         else:
