@@ -1,5 +1,6 @@
-"""A workshop in headless Chromium at 1280×720 with large fonts: predict, reveal and next through
-every scenario, the Learn tabs, the instructor's guide and the switch away from uploaded files.
+"""A workshop in headless Chromium at 1280×720 with large fonts: predict, reveal and next (the
+first two scenarios and the last one, whose story is the longest; the AppTests walk all of them),
+the Learn tabs, the instructor's guide and the switch away from uploaded files.
 
 Runs the real app (``streamlit run app.py``). At every step it checks what an instructor would
 check on a projector: the choice and its button are on screen before the guess, no number is
@@ -151,6 +152,40 @@ def boxes_overlap(a: dict, b: dict) -> bool:
     )
 
 
+def predict_reveal(page, number: int, count: int, example, lesson, *, right: bool) -> None:
+    """One scenario in the workshop bar: checks before the guess, the guess, checks after it."""
+    from playwright.sync_api import expect
+
+    bar = page.locator(BAR)
+    expect(bar.get_by_text(f"{number}/{count} · {example.title}")).to_be_visible()
+    to_top(page)
+    shot(page, f"{number:02d}a_{example.key}_predict")
+    # Before the guess: the story and the choice are on screen, no number anywhere.
+    commit = bar.get_by_role("button", name="Commit the guess")
+    assert in_view(page, commit), f"scenario {number}: the commit button is below the fold"
+    assert in_view(page, bar.get_by_text(lesson.right.label, exact=True))
+    expect(page.locator('[data-testid="stMetricValue"]')).to_have_count(0)
+    expect(page.get_by_text("stay hidden until the class commits")).to_be_visible()
+    nothing_wider_than_the_page(page)
+    choice = lesson.right if right else next(c for c in lesson.choices if c.key != lesson.answer)
+    click_choice(page, choice.label)
+    settle(page, 300)
+    commit.click()
+    settle(page)
+    to_top(page)
+    shot(page, f"{number:02d}b_{example.key}_revealed")
+    verdict = "the class got it" if right else f"the answer is {lesson.right.label}"
+    expect(bar.get_by_text(verdict)).to_be_visible()
+    # After it: the story once (folded in the bar), the headline numbers in view.
+    assert page.get_by_text(example.explanation[:60]).count() == 1
+    values = page.locator('[data-testid="stMetricValue"]')
+    expect(values.first).to_be_visible()
+    size = float(values.first.evaluate("e => parseFloat(getComputedStyle(e).fontSize)"))
+    assert size >= 40, f"metric values are {size}px with large fonts"
+    assert in_view(page, values.first), f"scenario {number}: numbers below the fold"
+    nothing_wider_than_the_page(page)
+
+
 def test_a_workshop_at_1280x720_with_large_fonts(app_url, lessons):
     from playwright.sync_api import expect, sync_playwright
 
@@ -171,44 +206,27 @@ def test_a_workshop_at_1280x720_with_large_fonts(app_url, lessons):
         page.get_by_role("link", name="Overview").click()
         settle(page)
 
+        # The first two scenarios in order (right, then wrong), then the last one (the longest
+        # story) opened from its gallery card.
+        walk = [(1, *lessons[0]), (2, *lessons[1]), (len(lessons), *lessons[-1])]
         expected_right = 0
-        for number, (example, lesson) in enumerate(lessons, start=1):
-            bar = page.locator(BAR)
-            expect(bar.get_by_text(f"{number}/{len(lessons)} · {example.title}")).to_be_visible()
-            to_top(page)
-            shot(page, f"{number:02d}a_{example.key}_predict")
-            # Before the guess: the story and the choice are on screen, no number anywhere.
-            commit = bar.get_by_role("button", name="Commit the guess")
-            assert in_view(page, commit), f"scenario {number}: the commit button is below the fold"
-            assert in_view(page, bar.get_by_text(lesson.right.label, exact=True))
-            expect(page.locator('[data-testid="stMetricValue"]')).to_have_count(0)
-            expect(page.get_by_text("stay hidden until the class commits")).to_be_visible()
-            nothing_wider_than_the_page(page)
-            # A class that is right on odd scenarios and wrong on even ones.
-            wrong = next(c for c in lesson.choices if c.key != lesson.answer)
-            choice = lesson.right if number % 2 else wrong
-            expected_right += number % 2
-            click_choice(page, choice.label)
-            settle(page, 300)
-            commit.click()
-            settle(page)
-            to_top(page)
-            shot(page, f"{number:02d}b_{example.key}_revealed")
-            verdict = "the class got it" if number % 2 else f"the answer is {lesson.right.label}"
-            expect(bar.get_by_text(verdict)).to_be_visible()
-            # After it: the story once (folded in the bar), the headline numbers in view.
-            assert page.get_by_text(example.explanation[:60]).count() == 1
-            values = page.locator('[data-testid="stMetricValue"]')
-            expect(values.first).to_be_visible()
-            size = float(values.first.evaluate("e => parseFloat(getComputedStyle(e).fontSize)"))
-            assert size >= 40, f"metric values are {size}px with large fonts"
-            assert in_view(page, values.first), f"scenario {number}: numbers below the fold"
-            nothing_wider_than_the_page(page)
-            if number < len(lessons):
-                bar.get_by_role("button", name="Next ▶").click()
+        for step, (number, example, lesson) in enumerate(walk):
+            if step == 2:
+                page.get_by_role("link", name="Scenario gallery").click()
+                settle(page)
+                card = page.locator(f".st-key-qs-gallery-{example.key}")
+                card.get_by_role("button", name="Open in the dashboard").click()
+                settle(page)
+                page.get_by_role("link", name="Overview").click()
+                settle(page)
+            right = step != 1
+            expected_right += right
+            predict_reveal(page, number, len(lessons), example, lesson, right=right)
+            if step == 0:
+                page.locator(BAR).get_by_role("button", name="Next ▶").click()
                 settle(page)
         expect(
-            page.locator(BAR).get_by_text(f"Score {expected_right} of {len(lessons)}")
+            page.locator(BAR).get_by_text(f"Score {expected_right} of {len(walk)}")
         ).to_be_visible()
 
         page.get_by_role("link", name="Reading Q-scores").click()
@@ -256,9 +274,7 @@ def test_a_workshop_at_1280x720_with_large_fonts(app_url, lessons):
         settle(page, 1500)
         to_top(page)
         shot(page, "30_instructor")
-        expect(
-            page.get_by_text(f"Score {expected_right} of {len(lessons)}".lower())
-        ).to_be_visible()
+        expect(page.get_by_text(f"Score {expected_right} of {len(walk)}".lower())).to_be_visible()
         page.emulate_media(media="print")
         page.wait_for_timeout(500)
         expect(page.locator('[data-testid="stSidebar"]')).to_be_hidden()

@@ -250,6 +250,42 @@ def test_predict_first_hides_the_numbers_until_the_class_commits(scenarios):
     assert at.metric
 
 
+def test_a_full_workshop_walks_every_scenario(scenarios):
+    """Predict, reveal and next through every scenario, the class right on odd ones (the
+    instructor's-page test checks every rendered answer against independently measured facts)."""
+    from qscore.synthetic.lessons import lesson_for
+
+    at = workshop()
+    at.switch_page("views/overview.py").run()
+    right = 0
+    for number, example in enumerate(scenarios, start=1):
+        lesson = lesson_for(example.key)
+        assert at.session_state[RESULT].label == example.title
+        assert not at.metric, f"{example.key}: a number before the guess"
+        guess = (
+            lesson.right
+            if number % 2
+            else next(c for c in lesson.choices if c.key != lesson.answer)
+        )
+        right += number % 2
+        at.radio(key=f"qs.teach.guess.bar.{example.key}").set_value(guess.key).run()
+        at.button(key=f"qs.teach.commit.bar.{example.key}").click().run()
+        assert not at.exception, [e.value for e in at.exception]
+        shown = texts(at)
+        outcome = (
+            f"{lesson.right.label}: the class got it."
+            if number % 2
+            else f"The class chose {guess.label}; the answer is {lesson.right.label}."
+        )
+        assert outcome in shown, example.key
+        assert lesson.reasoning.split("{", 1)[0][:40] in shown, example.key
+        assert f"Score {right} of {number}" in shown
+        assert at.metric
+        if number < len(scenarios):
+            at.button(key="qs.teach.next").click().run()
+    assert at.button(key="qs.teach.next").disabled
+
+
 def test_the_gallery_hides_each_card_until_its_guess(scenarios):
     at = open_page("views/gallery.py")
     at.toggle(key="qs.keep.teach.predict").set_value(True).run()

@@ -113,7 +113,7 @@ def cache_dir() -> Path:
 # ---------------------------------------------------------------------------------------------
 # Models
 
-#: The scenario protein: 3 helices around a 3-stranded anti-parallel sheet, all 20 amino acids.
+#: The scenario protein: 4 helices around a 3-stranded anti-parallel sheet, all 20 amino acids.
 SCENARIO_PARTS = [
     ("MS", "L"),
     ("PEELLKKAEELIKRAQ", "H"),
@@ -405,7 +405,7 @@ def _ladder(d: float) -> _Scenario:
         key=f"ladder-{d:g}",
         title=f"A small protein at {d:g} Å",
         explanation=(
-            "A 108-residue protein (three helices packed against a three-stranded sheet) "
+            "A 108-residue protein (four helices packed against a three-stranded sheet) "
             f"in a cryo-EM map reported at {d:g} Å, and the model its authors built and refined. "
             "Look at the density around one side chain, then say whether anything is wrong."
         ),
@@ -573,12 +573,10 @@ _SCENARIOS: dict[str, _Scenario] = {
             key="local-resolution",
             title="Two domains, one reported resolution",
             explanation=(
-                "The same protein in a map reported at 3 Å. The sample was not equally ordered "
-                "everywhere, so a local-resolution map (and the two half maps it is estimated "
-                "from) comes with it. Two stretches score below the 95% band at 3 Å: "
+                "The same protein in a map reported at 3 Å, with a local-resolution map. Two "
+                "stretches score below the 95% band at 3 Å: "
                 f"A{_TWO_DOMAIN_SHIFTED[0]}–A{_TWO_DOMAIN_SHIFTED[-1]} in the first helix and "
-                f"A{_TWO_DOMAIN_FLEXIBLE[0]}–A{_TWO_DOMAIN_FLEXIBLE[-1]}, the last two helices. "
-                "Look at the density there and at the local resolution of each."
+                f"A{_TWO_DOMAIN_FLEXIBLE[0]}–A{_TWO_DOMAIN_FLEXIBLE[-1]}, the last two helices."
             ),
             figure="§8",
             resolution=3.0,

@@ -491,8 +491,8 @@ _LOCAL = Lesson(
         Region("A74–A108", "A", (*range(74, 109),)),
     ),
     clue=(
-        "The local-resolution map puts A7–A13 at {local[misfit][local_d]:.1f} Å and A74–A108 at "
-        "{local[flexible][local_d]:.1f} Å."
+        "Local resolution: A7–A13 at {local[misfit][local_d]:.1f}\u00a0Å, A74–A108 at "
+        "{local[flexible][local_d]:.1f}\u00a0Å."
     ),
     truth=(
         "Residues {local[misfit][where]} were moved 2.5 Å off their density, in a part of the "
