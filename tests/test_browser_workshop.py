@@ -163,7 +163,8 @@ def predict_reveal(page, number: int, count: int, example, lesson, *, right: boo
     # Before the guess: the story and the choice are on screen, no number anywhere.
     commit = bar.get_by_role("button", name="Commit the guess")
     assert in_view(page, commit), f"scenario {number}: the commit button is below the fold"
-    assert in_view(page, bar.get_by_text(lesson.right.label, exact=True))
+    choices = bar.get_by_test_id("stRadioGroup")
+    assert in_view(page, choices.get_by_text(lesson.right.label, exact=True))
     expect(page.locator('[data-testid="stMetricValue"]')).to_have_count(0)
     expect(page.get_by_text("stay hidden until the class commits")).to_be_visible()
     nothing_wider_than_the_page(page)
