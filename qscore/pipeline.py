@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from qscore.analysis.local_resolution import LocalResolution
 
 Source = str | os.PathLike | bytes | IO[bytes]
+#: A model file: a path or its bytes.
+ModelSource = str | os.PathLike | bytes
 
 
 @dataclass(frozen=True, eq=False)
@@ -31,7 +33,7 @@ class Scored:
 
 def load(
     map_source: Source,
-    model_source: Source,
+    model_source: ModelSource,
     *,
     map_name: str | None = None,
     model_name: str | None = None,
@@ -54,7 +56,7 @@ def load(
 
 def load_and_score(
     map_source: Source,
-    model_source: Source,
+    model_source: ModelSource,
     *,
     sigma: float = defaults.SIGMA,
     mode: str = defaults.MODE,
@@ -109,6 +111,7 @@ def load_local_resolution(
     window = local_fsc.DEFAULT_WINDOW if window is None else window
     step = local_fsc.DEFAULT_STEP if step is None else step
     margin = defaults.CROP_MARGIN + window / 2 + step
+    assert half_maps is not None
     halves = [
         read_map(source, crop_to=model.xyz, margin=margin, name=name)
         for source, name in zip(half_maps, label[:2], strict=True)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from qscore.checks import check_resolution, check_resolutions
 from qscore.errors import ParameterError
 
 #: Resolution range (Å) the curves were fitted on; outside it they are extrapolations.
@@ -98,17 +99,6 @@ def has_bands(sigma: float) -> bool:
     return _sigma_kind(sigma) is not None
 
 
-def _check_resolution(resolution: float) -> float:
-    """Return the resolution as float, or raise ParameterError if it is not a positive number."""
-    try:
-        value = float(resolution)
-    except (TypeError, ValueError):
-        raise ParameterError(f"The resolution must be a number of Å; got {resolution!r}.") from None
-    if not math.isfinite(value) or value <= 0:
-        raise ParameterError(f"The resolution must be a positive number of Å; got {resolution}.")
-    return value
-
-
 def _range_warning(resolution: float) -> str | None:
     """A sentence when the resolution lies outside the range the curves were fitted on."""
     low, high = VALID_RANGE
@@ -131,7 +121,7 @@ def _bands(resolution: np.ndarray, kind: str) -> tuple[np.ndarray, ...]:
 
 def expected_q(resolution: float, sigma: float = 0.4) -> ExpectedQ | None:
     """Expected Q-scores at ``resolution`` (Å); None when ``sigma`` has no bands (not 0.4/0.6)."""
-    res = _check_resolution(resolution)
+    res = check_resolution(resolution)
     kind = _sigma_kind(float(sigma))
     if kind is None:
         return None
@@ -149,10 +139,9 @@ def expected_q(resolution: float, sigma: float = 0.4) -> ExpectedQ | None:
 
 def expected_curves(resolutions: np.ndarray, sigma: float = 0.4) -> pd.DataFrame:
     """Frame of resolution, q_mean, q_peak, q_low95, q_high95 for plotting (NaN without bands)."""
-    res = np.asarray(resolutions, dtype=float).ravel()
-    if np.any(~np.isfinite(res) | (res <= 0)):
-        raise ParameterError("Every resolution must be a positive number of Å.")
+    res = check_resolutions(resolutions).ravel()
     kind = _sigma_kind(float(sigma))
+    columns: tuple[np.ndarray, ...]
     if kind is None:
         nan = np.full_like(res, np.nan)
         columns = (nan, nan, nan, nan)
@@ -216,9 +205,7 @@ def verdict_codes(q: np.ndarray, resolution: float | np.ndarray, sigma: float = 
     Used to colour per-residue outliers.
     """
     qs = np.asarray(q, dtype=float)
-    res = np.asarray(resolution, dtype=float)
-    if np.any(~np.isfinite(res) | (res <= 0)):
-        raise ParameterError("The resolution must be a positive number of Å.")
+    res = check_resolutions(resolution)
     codes = np.full(np.broadcast(qs, res).shape, "", dtype="<U7")
     kind = _sigma_kind(float(sigma))
     if kind is None:

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from qscore.analysis.reference import ReferenceTable
+from qscore.checks import check_positive, check_resolution, check_resolutions
 from qscore.defaults import WINDOW
 from qscore.errors import ParameterError
 
@@ -67,14 +68,10 @@ def interpret(q_relative_resolution: float | None) -> str:
 
 def check_parameters(q: float, resolution: float, window: float) -> tuple[float, float, float]:
     """Validated (q, resolution, window) as floats; ParameterError with a sentence otherwise."""
-    q, resolution, window = float(q), float(resolution), float(window)
+    q = float(q)
     if not math.isfinite(q):
         raise ParameterError(f"The Q-score must be a finite number; got {q}.")
-    if not math.isfinite(resolution) or resolution <= 0:
-        raise ParameterError(f"The resolution must be a positive number of Å; got {resolution}.")
-    if not math.isfinite(window) or window <= 0:
-        raise ParameterError(f"The resolution window must be a positive number of Å; got {window}.")
-    return q, resolution, window
+    return q, check_resolution(resolution), check_positive(window, "The resolution window")
 
 
 def _window_warning(count: int, resolution: float, window: float) -> str | None:
@@ -121,11 +118,9 @@ def relative_q_many(
     against itself takes about a second.
     """
     qs = np.asarray(q, dtype=float).ravel()
-    ds = np.asarray(resolution, dtype=float).ravel()
+    ds = check_resolutions(resolution).ravel()
     if qs.shape != ds.shape:
         raise ParameterError("The Q-scores and resolutions must have the same length.")
-    if np.any(~np.isfinite(ds) | (ds <= 0)):
-        raise ParameterError("Every resolution must be a positive number of Å.")
     check_parameters(0.0, 1.0, window)
     ref_res = reference.data["resolution"].to_numpy(dtype=float)
     ref_q = reference.data["qscore"].to_numpy(dtype=float)

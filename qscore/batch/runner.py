@@ -652,7 +652,7 @@ def run_batch(
     tally = Tally(total=len(entries))
     for entry in entries:
         row = previous.get(entry.id)
-        if _reusable(row, entry, mode, retry_failed):
+        if row is not None and _reusable(row, entry, mode, retry_failed):
             rows[entry.id] = row
             tally.count(row["status"])
         else:

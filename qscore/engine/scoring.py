@@ -22,6 +22,7 @@ import numpy as np
 
 from qscore import defaults
 from qscore.engine import compiled
+from qscore.engine.correlation import pearson
 from qscore.engine.packing import check_packing
 from qscore.errors import DenseModelError, NoOverlapError, ParameterError
 from qscore.io.maps import DensityMap, inside_map, outside_message
@@ -388,15 +389,6 @@ def _run_kernel(
     return over
 
 
-def _pearson(d: np.ndarray, g: np.ndarray) -> float:
-    """Chimera's one-pass correlation about the mean, as the kernel computes it; 0 if undefined."""
-    n = float(len(d))
-    md, mg = d.sum() / n, g.sum() / n
-    product = max((np.dot(d, d) - n * md * md) * (np.dot(g, g) - n * mg * mg), 0.0)
-    root = np.sqrt(product)
-    return float((np.dot(d, g) - n * md * mg) / root) if root > 0 else 0.0
-
-
 def _copy_to_hydrogens(model: AtomModel, q: np.ndarray) -> None:
     """Hydrogens take the Q of the heavy atom they are bonded to (in place)."""
     h = np.flatnonzero(model.is_hydrogen & (model.hydrogen_parent >= 0))
@@ -441,7 +433,7 @@ def atom_samples(
     rad = np.concatenate(radius)
     values = sample_points(prep.dmap, pts)
     reference = np.exp(-0.5 * (rad / sigma) ** 2)
-    q = _pearson(values, reference)
+    q = pearson(values, reference)
     return RadialSamples(
         index=index, points=pts, radius=rad, values=values, reference=reference, q=float(q)
     )

@@ -81,14 +81,6 @@ def fit_reference(values: np.ndarray, reference: np.ndarray) -> tuple[float, flo
     return float(a), float(b)
 
 
-def pearson(values: np.ndarray, reference: np.ndarray) -> float:
-    """Pearson correlation of two equally long vectors (the Q-score of an atom's samples)."""
-    u = np.asarray(values, float) - np.mean(values)
-    v = np.asarray(reference, float) - np.mean(reference)
-    denominator = math.sqrt(float(u @ u) * float(v @ v))
-    return float(u @ v / denominator) if denominator > 0 else float("nan")
-
-
 def radial_profile_figure(
     samples: RadialSamples, sigma: float, *, title: str = "", font_size: int = 14
 ) -> go.Figure:
