@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING
 
 from qscore import defaults
-from qscore.engine import Progress, ScoreResult, score
+from qscore.engine import ScoreResult, score
 from qscore.engine.packing import check_packing
 from qscore.errors import NoOverlapError, ParameterError
 from qscore.io.maps import DensityMap, read_map
 from qscore.io.models import AtomModel, read_model
+from qscore.progress import Progress
 
 if TYPE_CHECKING:
     from qscore.analysis.local_resolution import LocalResolution

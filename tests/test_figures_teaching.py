@@ -173,13 +173,10 @@ def test_showcase_residue_prefers_aromatics(emd30342_pair):
 
 @pytest.fixture(scope="module")
 def ligand_poses():
-    examples = pytest.importorskip("qscore.synthetic.examples")
     from qscore.pipeline import load_and_score
+    from qscore.synthetic import examples
 
-    try:
-        example = examples.get_example("ligand-pose")
-    except Exception as exc:  # generation needs the builder stack
-        pytest.skip(f"the ligand scenario cannot be generated: {exc}")
+    example = examples.get_example("ligand-pose")
     poses = {}
     for name, path in example.variants.items():
         done = load_and_score(example.map_path, path, sigma=example.sigma)
@@ -202,13 +199,10 @@ def test_pose_panels_share_plane_and_area(ligand_poses):
 
 
 def test_ladder_panels_show_one_residue_at_each_resolution():
-    examples = pytest.importorskip("qscore.synthetic.examples")
     from qscore.pipeline import load_and_score
+    from qscore.synthetic import examples
 
-    try:
-        ladder = [examples.get_example(f"ladder-{d:g}") for d in (1.5, 2.5, 3.5, 6.0)]
-    except Exception as exc:
-        pytest.skip(f"the ladder scenarios cannot be generated: {exc}")
+    ladder = [examples.get_example(f"ladder-{d:g}") for d in (1.5, 2.5, 3.5, 6.0)]
     items = []
     for example in ladder:
         done = load_and_score(example.map_path, example.model_path, sigma=example.sigma)

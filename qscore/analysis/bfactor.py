@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -23,8 +22,7 @@ from qscore.checks import check_resolution
 from qscore.errors import ParameterError
 from qscore.io.maps import DensityMap
 from qscore.io.models import AtomModel
-
-Progress = Callable[[int, int, str], None]
+from qscore.progress import Progress
 
 
 def f_values(f_range: tuple[float, float, float] = defaults.F_RANGE) -> np.ndarray:

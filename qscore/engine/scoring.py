@@ -15,7 +15,6 @@ used and dropped, so memory stays linear in the atoms with a small constant.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -27,8 +26,7 @@ from qscore.engine.packing import check_packing
 from qscore.errors import DenseModelError, NoOverlapError, ParameterError
 from qscore.io.maps import DensityMap, inside_map, outside_message
 from qscore.io.models import AtomModel
-
-Progress = Callable[[int, int, str], None]
+from qscore.progress import Progress
 
 #: Number of spiral points of each try (8, 10, …, 106) and the minimum accepted per shell.
 MIN_POINTS = 8
