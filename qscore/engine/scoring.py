@@ -293,12 +293,42 @@ def score(
     progress: Progress | None = None,
     threads: int | None = None,
 ) -> ScoreResult:
-    """Per-atom Q-scores of ``model`` in ``dmap``.
+    """Per-atom Q-scores of ``model`` in ``dmap``, as MapQ computes them.
 
-    ``selection`` (indices or a boolean mask) limits which atoms are scored; every non-hydrogen
-    atom of the model still acts as a neighbour, as in MapQ. Hydrogens take the Q of the heavy
-    atom they are bonded to. ``threads`` defaults to ``QSCORE_THREADS`` or the machine's cores;
-    it never changes the result. Raises :class:`NoOverlapError` when no scored atom lies in the map.
+    Every non-hydrogen atom of the model acts as a neighbour (sample points closer to another
+    atom are rejected), as in MapQ. Hydrogens take the Q of the heavy atom they are bonded to.
+
+    Parameters
+    ----------
+    dmap : DensityMap
+        The map (cropped or whole; any cell).
+    model : AtomModel
+        The model, in the map's frame.
+    sigma : float, optional
+        Width (Å) of the reference Gaussian: 0.4 as the EMDB, 0.6 as MapQ in Chimera.
+    mode : {"direct", "mapq-multiprocess"}, optional
+        MapQ's single-process sampling, or its multi-process path (as the EMDB runs it).
+    selection : numpy.ndarray, optional
+        Indices or a boolean mask of the atoms to score (all by default).
+    progress : callable, optional
+        ``progress(done, total, stage)`` as scoring advances.
+    threads : int, optional
+        Threads of the compiled kernel (``QSCORE_THREADS`` or the machine's cores by default);
+        it never changes the result.
+
+    Returns
+    -------
+    ScoreResult
+        ``q`` per atom (NaN where not scored), ``model_q``, and how it was obtained.
+
+    Raises
+    ------
+    NoOverlapError
+        No scored atom lies inside the map.
+    DenseModelError
+        The atoms are packed far too densely (coordinates in nm, a pile-up).
+    ParameterError
+        Sigma or the mode is not valid.
     """
     _check(sigma, mode)
     start = time.perf_counter()
