@@ -43,16 +43,9 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def app_url():
-    """The dashboard running in a subprocess; stopped after the module's tests."""
-    if not CHROMIUM.exists():
-        pytest.skip("chromium is not installed at /usr/bin/chromium (make browser installs it)")
-    if not (MAP.exists() and MODEL.exists()):
-        pytest.skip(f"the EMD-30342 test data {SHARED} is not available (../shared is absent)")
-    if not (ROOT / "static" / "vendor" / "3Dmol-min.js").exists():
-        pytest.skip("static/vendor/3Dmol-min.js is missing: run `make assets`")
-    pytest.importorskip("playwright.sync_api")
+def serve_app(startup: float = 120):
+    """Run the dashboard (``streamlit run app.py``) on a free port; yield its URL, then stop it.
+    For module fixtures of the browser tests."""
     port = _free_port()
     process = subprocess.Popen(
         [
@@ -72,7 +65,7 @@ def app_url():
         env={**os.environ, "QSCORE_ALLOW_LOCAL_PATHS": "0"},
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
+    deadline = time.time() + startup
     while time.time() < deadline:
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
@@ -82,13 +75,28 @@ def app_url():
             time.sleep(0.3)
     else:
         process.kill()
-        pytest.fail("the dashboard did not start within 60 s")
-    yield url
-    process.terminate()
+        pytest.fail(f"the dashboard did not start within {startup:g} s")
     try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture(scope="module")
+def app_url():
+    """The dashboard running in a subprocess; stopped after the module's tests."""
+    if not CHROMIUM.exists():
+        pytest.skip("chromium is not installed at /usr/bin/chromium (make browser installs it)")
+    if not (MAP.exists() and MODEL.exists()):
+        pytest.skip(f"the EMD-30342 test data {SHARED} is not available (../shared is absent)")
+    if not (ROOT / "static" / "vendor" / "3Dmol-min.js").exists():
+        pytest.skip("static/vendor/3Dmol-min.js is missing: run `make assets`")
+    pytest.importorskip("playwright.sync_api")
+    yield from serve_app()
 
 
 @pytest.fixture(scope="module")

@@ -11,31 +11,18 @@ screenshots go to ``test-artifacts/workshop/``.
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import require_browser
+from tests.test_browser import ARTIFACTS, CHROMIUM, LAUNCH_ARGS, serve_app
+
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
-SHOTS = ROOT / "test-artifacts" / "workshop"
-LAUNCH_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+SHOTS = ARTIFACTS / "workshop"
 WIDTH, HEIGHT = 1280, 720
 BAR = ".st-key-qs-teach-workshop-bar"
 SLOW = 240_000  # ms: a rerun can take long on a busy machine
@@ -43,60 +30,18 @@ SLOW = 240_000  # ms: a rerun can take long on a busy machine
 
 @pytest.fixture(scope="module")
 def lessons():
-    """(scenario, lesson) in workshop order, or a skip with the reason."""
-    try:
-        from qscore.synthetic.examples import scenarios
-        from qscore.synthetic.lessons import lesson_for
+    """(scenario, lesson) in workshop order."""
+    from qscore.synthetic.examples import scenarios
+    from qscore.synthetic.lessons import lesson_for
 
-        return [(example, lesson_for(example.key)) for example in scenarios()]
-    except Exception as exc:
-        pytest.skip(f"the teaching scenarios cannot be generated: {exc}")
+    return [(example, lesson_for(example.key)) for example in scenarios()]
 
 
 @pytest.fixture(scope="module")
 def app_url(lessons):
     """The dashboard in a subprocess, stopped after the module's tests."""
-    if not CHROMIUM.exists():
-        pytest.skip("chromium is not installed at /usr/bin/chromium (make browser installs it)")
-    pytest.importorskip("playwright.sync_api")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.port",
-            str(port),
-            "--server.headless",
-            "true",
-        ],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env={**os.environ, "QSCORE_ALLOW_LOCAL_PATHS": "0"},
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        process.kill()
-        pytest.fail("the dashboard did not start within 120 s")
-    yield url
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    require_browser()
+    yield from serve_app()
 
 
 def settle(page, pause: int = 800) -> None:

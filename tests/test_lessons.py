@@ -23,6 +23,7 @@ from qscore.synthetic import examples
 from qscore.synthetic.lessons import CATEGORIES, LESSONS, lesson_facts, lesson_for, render
 from qscore.synthetic.lessons.facts import fields, group_mask, group_where, scenario_facts
 from qscore.synthetic.lessons.handout import Entry, handout_html, handout_markdown
+from tests.test_examples import cache  # noqa: F401  (a scenario cache of this module's own)
 
 #: Words that would give an answer away before the reveal.
 GIVEAWAYS = (
@@ -45,14 +46,6 @@ GIVEAWAYS = (
     "well-fitted",
     "as expected",
 )
-
-
-@pytest.fixture(scope="module", autouse=True)
-def cache(tmp_path_factory):
-    root = tmp_path_factory.mktemp("qscore-cache")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("QSCORE_CACHE_DIR", str(root))
-        yield root
 
 
 class Scenario:

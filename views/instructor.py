@@ -37,29 +37,36 @@ if not entries:
 
 with st.container(key="qs-no-print-controls"):
     teaching.switches()
-    guide, guide_md, sheet = st.columns(3)
-    guide.download_button(
-        "Guide (HTML, prints cleanly)",
-        handout_html(entries, answers=True),
-        file_name="qscore-workshop-guide.html",
-        mime="text/html",
-        icon=":material/download:",
+    #: (label, text, file name, MIME type, help) of each download.
+    downloads = (
+        (
+            "Guide (HTML, prints cleanly)",
+            handout_html(entries, answers=True),
+            "qscore-workshop-guide.html",
+            "text/html",
+            None,
+        ),
+        (
+            "Guide (Markdown)",
+            handout_markdown(entries, answers=True),
+            "qscore-workshop-guide.md",
+            "text/markdown",
+            None,
+        ),
+        (
+            "Worksheet for students (HTML)",
+            handout_html(entries, answers=False),
+            "qscore-workshop-worksheet.html",
+            "text/html",
+            "Stories, choices and questions without the answers.",
+        ),
     )
-    guide_md.download_button(
-        "Guide (Markdown)",
-        handout_markdown(entries, answers=True),
-        file_name="qscore-workshop-guide.md",
-        mime="text/markdown",
-        icon=":material/download:",
-    )
-    sheet.download_button(
-        "Worksheet for students (HTML)",
-        handout_html(entries, answers=False),
-        file_name="qscore-workshop-worksheet.html",
-        mime="text/html",
-        icon=":material/download:",
-        help="Stories, choices and questions without the answers.",
-    )
+    for column, (label, text, name, mime, tip) in zip(
+        st.columns(len(downloads)), downloads, strict=True
+    ):
+        column.download_button(
+            label, text, file_name=name, mime=mime, icon=":material/download:", help=tip
+        )
     guesses = workshop.guesses()
     if guesses:
         st.subheader(f"The class so far: {workshop.score_text().lower()}")

@@ -545,7 +545,9 @@ def best_plane(xyz: np.ndarray) -> Frame:
     return Frame(centre, vt[0], vt[1], vt[2])
 
 
-def slab_bounds(uv: np.ndarray, margin: float = 2.5, aspect: float = 0.8) -> tuple[np.ndarray, ...]:
+def slab_bounds(
+    uv: np.ndarray, margin: float = 2.5, aspect: float = 0.8
+) -> tuple[np.ndarray, np.ndarray]:
     """Picture corners (u, v) around projected atoms plus a margin, the shorter side widened to
     at least ``aspect`` times the longer so that the surroundings stay in view."""
     lo = uv.min(axis=0) - margin
@@ -927,7 +929,7 @@ def evidence_panels(
     """
     panels = []
     row = find_residue(model, *showcase) if showcase is not None else None
-    if row is not None:
+    if row is not None and showcase is not None:
         atoms = residue_atoms(model, row)
         frame = best_plane(model.xyz[atoms])
         name = f"{model.resname[atoms[0]]} {showcase[0]}{showcase[1]}"
@@ -966,7 +968,7 @@ def evidence_panels(
                 depth=_region_depth(xyz),
                 around=xyz,
                 reach=REGION_REACH,
-                bond_cutoff=TRACE_BOND[kind] if many else BOND_CUTOFF,
+                bond_cutoff=TRACE_BOND[kind] if many and kind else BOND_CUTOFF,
             )
         )
     return panels

@@ -158,6 +158,7 @@ def _local_facts(
     per_residue = residue_local_resolution(model, local_resolution, q)
     table, _ = local_verdicts(residues, per_residue, sigma=sigma, resolution=d)
     bands = expected_q(d, sigma)
+    q_low95 = bands.q_low95 if bands is not None else math.nan
     out = {}
     for name, group in groups.items():
         mask = group_mask(model, group)
@@ -172,7 +173,7 @@ def _local_facts(
             "q": _mean(q[mask]),
             "local_d": local_d,
             "q_low95_local": local_bands.q_low95 if local_bands else math.nan,
-            "below_global": float((table.loc[rows, "q"] < bands.q_low95).mean()),
+            "below_global": float((table.loc[rows, "q"] < q_low95).mean()),
             "below_local": float((table.loc[rows, "local_verdict"] == "below").mean()),
         }
     return out
