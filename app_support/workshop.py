@@ -305,7 +305,7 @@ def explore(example) -> None:
     if getattr(example, "local_resolution_path", None) is not None:
         st.page_link(
             "views/local_resolution.py",
-            label="Each residue against its own local band",
+            label="Local resolution page",
             icon=":material/blur_on:",
         )
 
@@ -408,8 +408,11 @@ def bar() -> None:
             outcome(example, lesson, compact=True)
         if numbers is not None:
             st.markdown(render(lesson.reasoning, numbers))
-            explore(example)
-        story, exercises = st.columns(2)
+        more = getattr(example, "local_resolution_path", None) is not None
+        story, exercises, *link = st.columns(3 if more else 2, vertical_alignment="center")
+        if link:
+            with link[0]:
+                explore(example)
         with story.expander("The story and the density", icon=":material/menu_book:"):
             story_and_evidence(example, lesson, "bar-after")
             if numbers is not None:

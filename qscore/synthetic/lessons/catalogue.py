@@ -470,8 +470,7 @@ _LOCAL = Lesson(
         Choice(
             "first",
             "A7–A13",
-            "A7–A13 is a misfit: the map resolves it and the model sits beside its density. "
-            "A74–A108 is poorly resolved, with the model in its weak density.",
+            "A7–A13 is a misfit; A74–A108 is only poorly resolved.",
         ),
         Choice(
             "second",
@@ -501,18 +500,15 @@ _LOCAL = Lesson(
         "would be, and sit in the middle of their blurred density."
     ),
     reasoning=(
-        "Against the band at the reported {d:g} Å (Q_low_95% = {q_low95:.2f}) both stretches "
-        "look alike: {local[misfit][below_global]:.0%} of the residues of {local[misfit][where]} "
-        "and {local[flexible][below_global]:.0%} of those of {local[flexible][where]} fall below "
-        "it, while model Q ({model_q:.2f}) stays inside the band. Judged at each residue's own "
-        "local resolution they part: {local[misfit][where]} lies at "
-        "{local[misfit][local_d]:.1f} Å, where the band starts at "
-        "{local[misfit][q_low95_local]:.2f}, and scores {local[misfit][q]:.2f}, so the map "
-        "resolves it and the model does not follow it; {local[flexible][where]} lies at "
-        "{local[flexible][local_d]:.1f} Å, where the band starts at "
-        "{local[flexible][q_low95_local]:.2f}, and scores {local[flexible][q]:.2f}, typical "
-        "there. The paper names this limit of one reported resolution (section 8): a flexible "
-        "domain at 6 Å is flagged like a misfit at 3 Å."
+        "At the reported {d:g} Å both stretches fall below Q_low_95% = {q_low95:.2f} "
+        "({local[misfit][below_global]:.0%} and {local[flexible][below_global]:.0%} of their "
+        "residues), while model Q ({model_q:.2f}) stays inside the band. At its own local "
+        "resolution of {local[misfit][local_d]:.1f} Å, {local[misfit][where]} still scores "
+        "{local[misfit][q]:.2f}, below that band's floor ({local[misfit][q_low95_local]:.2f}): a "
+        "misfit. {local[flexible][where]}, at {local[flexible][local_d]:.1f} Å, scores "
+        "{local[flexible][q]:.2f}, above its floor ({local[flexible][q_low95_local]:.2f}): poorly "
+        "resolved, not misfit. The paper names this limit of one reported resolution in its "
+        "section 8."
     ),
     questions=(
         Question(
