@@ -408,9 +408,14 @@ def text_and_figure() -> list:
 
 
 def metric_row(values: dict[str, str]) -> None:
-    """One ``st.metric`` per label and formatted value, side by side."""
-    for column, (label, value) in zip(st.columns(len(values)), values.items(), strict=True):
-        column.metric(label, value)
+    """One ``st.metric`` per label and formatted value, side by side (two to a row with large
+    fonts, where three large values do not fit in a text column)."""
+    items = list(values.items())
+    per_row = 2 if large_fonts() else len(items) or 1
+    for start in range(0, len(items), per_row):
+        row = items[start : start + per_row]
+        for column, (label, value) in zip(st.columns(per_row), row, strict=False):
+            column.metric(label, value)
 
 
 def q_of(scored: Scored, mask: np.ndarray) -> float:
