@@ -226,7 +226,9 @@ def test_a_workshop_at_1280x720_with_large_fonts(app_url, lessons):
         settle(page, 1500)
         to_top(page)
         shot(page, "30_instructor")
-        expect(page.get_by_text(f"Score {expected_right} of {len(walk)}".lower())).to_be_visible()
+        expect(
+            page.get_by_text(f"The class so far: score {expected_right} of {len(walk)}")
+        ).to_be_visible()
         page.emulate_media(media="print")
         page.wait_for_timeout(500)
         expect(page.locator('[data-testid="stSidebar"]')).to_be_hidden()

@@ -130,7 +130,17 @@ def radial_profile_figure(
     )
     fig.update_xaxes(title_text="distance from the atom centre (Å)", rangemode="tozero")
     fig.update_yaxes(title_text="map value")
-    return _layout(fig, font_size, title=title or None, height=height)
+    if not title:
+        return _layout(fig, font_size, height=height)
+    # The title takes the top, so the legend goes under the plot, where it cannot overlap it.
+    return _layout(
+        fig,
+        font_size,
+        title=title,
+        height=height + 2 * font_size,
+        margin={"l": 60, "r": 20, "t": 2 * font_size + 20, "b": 6 * font_size + 40},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.32, "x": 0},
+    )
 
 
 def sigma_sweep_figure(
