@@ -99,6 +99,11 @@ def boxes_overlap(a: dict, b: dict) -> bool:
     )
 
 
+def gallery_card(page, key: str):
+    """The gallery's card of scenario ``key`` (keys such as ``ladder-2.5`` hold a dot)."""
+    return page.locator(f'[class~="st-key-qs-gallery-{key}"]')
+
+
 def predict_reveal(page, number: int, count: int, example, lesson, *, right: bool) -> None:
     """One scenario in the workshop bar: checks before the guess, the guess, checks after it."""
     from playwright.sync_api import expect
@@ -162,7 +167,7 @@ def test_a_workshop_at_1280x720_with_large_fonts(app_url, lessons):
             if step == 2:
                 page.get_by_role("link", name="Scenario gallery").click()
                 settle(page)
-                card = page.locator(f".st-key-qs-gallery-{example.key}")
+                card = gallery_card(page, example.key)
                 card.get_by_role("button", name="Open in the dashboard").click()
                 settle(page)
                 page.get_by_role("link", name="Overview").click()
@@ -253,7 +258,7 @@ def test_opening_a_scenario_over_uploads_asks_and_switches(app_url, lessons):
         inputs.nth(1).set_input_files(example.model_path)
         expect(page.get_by_text("map.mrc + model.cif").first).to_be_visible(timeout=SLOW)
         settle(page)
-        card = page.locator(f".st-key-qs-gallery-{example.key}")
+        card = gallery_card(page, example.key)
         card.get_by_role("button", name="Open in the dashboard").click()
         settle(page)
         question = page.locator(".st-key-qs-teach-confirm")
