@@ -237,6 +237,7 @@ def test_a_workshop_at_1280x720_with_large_fonts(app_url, lessons):
         page.emulate_media(media="print")
         page.wait_for_timeout(500)
         expect(page.locator('[data-testid="stSidebar"]')).to_be_hidden()
+        expect(page.locator(BAR)).to_be_hidden()
         shot(page, "31_instructor_print")
         browser.close()
     assert not console_errors, f"page errors: {console_errors}"

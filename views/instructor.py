@@ -9,14 +9,15 @@ from app_support import teaching, workshop
 from qscore.synthetic.lessons import lesson_for
 from qscore.synthetic.lessons.handout import HOW_TO, handout_html, handout_markdown
 
-#: Printing this page gives the guide alone: no sidebar, toolbar, switches or buttons, and the
-#: page is not a scrolling box (which a browser would print as one screen).
+#: Printing this page gives the guide alone: no sidebar, toolbar, workshop bar, switches or
+#: buttons, and the page is not a scrolling box (which a browser would print as one screen).
 PRINT_CSS = """
 <style>
 @media print {
   [data-testid="stSidebar"], [data-testid="stHeader"], [data-testid="stToolbar"],
   [data-testid="stDecoration"], .stButton, .stDownloadButton, [data-testid="stCheckbox"],
-  .qs-no-print, [class*="st-key-qs-no-print"] { display: none !important; }
+  .qs-no-print, [class*="st-key-qs-no-print"], .st-key-qs-teach-workshop-bar,
+  [data-testid="stPageLink"] { display: none !important; }
   [data-testid="stAppViewContainer"], [data-testid="stMain"], [data-testid="stAppScrollToBottomContainer"],
   section.main, .main { overflow: visible !important; height: auto !important;
   position: static !important; }
