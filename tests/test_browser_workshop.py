@@ -100,8 +100,9 @@ def boxes_overlap(a: dict, b: dict) -> bool:
 
 
 def gallery_card(page, key: str):
-    """The gallery's card of scenario ``key`` (keys such as ``ladder-2.5`` hold a dot)."""
-    return page.locator(f'[class~="st-key-qs-gallery-{key}"]')
+    """The gallery's card of scenario ``key`` (Streamlit writes a key's other characters than
+    letters, digits, ``_`` and ``-`` as ``-`` in its class name: ``ladder-2.5`` → ``ladder-2-5``)."""
+    return page.locator(".st-key-qs-gallery-" + re.sub(r"[^a-zA-Z0-9_-]", "-", key))
 
 
 def predict_reveal(page, number: int, count: int, example, lesson, *, right: bool) -> None:
