@@ -247,7 +247,7 @@ def confirm_switch(place=None) -> None:
     if example is None:
         return
     place = place or st
-    with place.container(border=True, key="qs-teach-confirm"):
+    with place.container(border=True, key="qs-teach-switch-question"):
         st.markdown(
             f"**Switch to the scenario “{example.title}”?** The dashboard now shows your own "
             "files. They stay uploaded and come back with *Back to my files* in the sidebar."

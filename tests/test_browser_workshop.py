@@ -263,7 +263,7 @@ def test_opening_a_scenario_over_uploads_asks_and_switches(app_url, lessons):
         card = gallery_card(page, example.key)
         card.get_by_role("button", name="Open in the dashboard").click()
         settle(page)
-        question = page.locator(".st-key-qs-teach-confirm")
+        question = page.locator(".st-key-qs-teach-switch-question")
         expect(question).to_be_visible()
         shot(page, "40_switch_question")
         question.get_by_role("button", name="Switch to the scenario").click()
