@@ -265,6 +265,7 @@ def test_opening_a_scenario_over_uploads_asks_and_switches(app_url, lessons):
         settle(page)
         question = page.locator(".st-key-qs-teach-switch-question")
         expect(question).to_be_visible()
+        assert in_view(page, question), "the question is asked out of sight"
         shot(page, "40_switch_question")
         question.get_by_role("button", name="Switch to the scenario").click()
         settle(page)

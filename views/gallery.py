@@ -28,8 +28,6 @@ if not examples:
     st.stop()
 current = state.current()
 opened = teaching.chosen_key()
-if not workshop.bar_shown():
-    teaching.confirm_switch()
 top = st.columns([3, 2, 2], vertical_alignment="center")
 if current is not None and not current.is_example:
     top[0].caption(
@@ -55,7 +53,13 @@ if opened is not None:
 
 
 def _open_button(place, example) -> None:
+    """The card's "Open in the dashboard"; once pressed over uploaded files, in its place the
+    question whether to set them aside, where the visitor is looking (in workshop mode the bar
+    on top asks)."""
     is_open = opened == example.key and current is not None and current.is_example
+    if teaching.pending_scenario() == example.key and not teaching.workshop_on():
+        teaching.confirm_switch(place)
+        return
     place.button(
         "Shown in the dashboard" if is_open else "Open in the dashboard",
         key=f"qs.teach.open.{example.key}",
