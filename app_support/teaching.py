@@ -254,7 +254,7 @@ def confirm_switch(place=None) -> None:
         )
         yes, no = st.columns(2)
         yes.button(
-            "Switch to the scenario",
+            "Switch",
             key="qs.teach.confirm",
             on_click=_switch,
             args=(key,),

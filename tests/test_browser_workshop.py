@@ -267,7 +267,7 @@ def test_opening_a_scenario_over_uploads_asks_and_switches(app_url, lessons):
         expect(question).to_be_visible()
         assert in_view(page, question), "the question is asked out of sight"
         shot(page, "40_switch_question")
-        question.get_by_role("button", name="Switch to the scenario").click()
+        question.get_by_role("button", name="Switch", exact=True).click()
         settle(page)
         expect(page.get_by_text(example.title).first).to_be_visible()
         expect(card.get_by_role("button", name="Shown in the dashboard")).to_be_disabled()
