@@ -11,7 +11,7 @@ import streamlit as st
 
 from app_support import state
 from app_support.cache import _Store
-from app_support.layout import KEEP, kept
+from app_support.layout import KEEP, kept, plain
 from app_support.state import Current
 from qscore.analysis.expected import expected_q
 from qscore.plotting.figures import residue_label
@@ -136,7 +136,7 @@ def details(result: Current, focus: Focus | None) -> None:
         return
     row = result.analysis.residues.loc[result.selected]
     bands = expected_q(result.resolution, result.sigma) if result.resolution else None
-    st.markdown(f"#### {focus.label}")
+    st.markdown(f"#### {plain(focus.label)}")
     st.metric("Residue Q", f"{row['q']:.3f}", help="Mean Q over the residue's heavy atoms")
     if bands is not None:
         verdict = (

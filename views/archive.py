@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from app_support import state
-from app_support.layout import chart_config
+from app_support.layout import chart_config, plain
 from qscore.analysis import archive
 from qscore.analysis.reference import ReferenceTable, load_reference
 from qscore.errors import QscoreError
@@ -65,7 +65,7 @@ key = hashlib.sha256(
     pd.util.hash_pandas_object(table.data, index=False).to_numpy().tobytes()
 ).hexdigest()
 stats = statistics(key, table)
-st.caption(f"Reference: {table.describe()}")
+st.caption(f"Reference: {plain(table.describe())}")
 
 st.subheader("Q-score against resolution (Fig. 1)")
 result = state.current()

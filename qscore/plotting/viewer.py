@@ -13,6 +13,9 @@ Pure functions (no Streamlit): the dashboard embeds the returned HTML in an ifra
   and reset its camera — on unrelated reruns; the camera is also kept per selection in
   ``sessionStorage`` across contour changes.
 * 3Dmol.js is loaded from ``js_url`` (served locally), never from a CDN.
+* Text from the model file (atom, residue and chain names) is made safe twice: each value becomes
+  one mmCIF token (:func:`cif_value`), and every string written into a ``<script>`` goes through
+  :func:`js_literal`, so a residue named ``</script><script>…`` cannot end the script.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import base64
 import hashlib
 import json
 import math
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,6 +47,24 @@ MESH_COLOUR = "#3a7d44"
 VIEWER_CONFIG = {"backgroundColor": "white", "cartoonQuality": 4, "antialias": False}
 #: Margin (Å) of the density box around the selected atoms.
 DENSITY_MARGIN = 4.0
+_CIF_UNSAFE = re.compile(r'[^\x21-\x7e]|"')
+_CIF_BARE = re.compile(r"[A-Za-z0-9][A-Za-z0-9+\-*.]*")
+#: Stands in for the model text while py3Dmol writes its script (see :func:`viewer_html`).
+_MODEL_PLACEHOLDER = "qscore-model-text"
+
+
+def js_literal(value: object) -> str:
+    """``value`` as a JavaScript literal that is safe inside an HTML ``<script>`` element: JSON
+    with ``<``, ``>`` and ``&`` written as ``\\u`` escapes (the same string for JavaScript)."""
+    text = json.dumps(value)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def cif_value(value: object) -> str:
+    """A name from a model file as one mmCIF token: anything but printable ASCII (and the double
+    quote) becomes ``_``; the token is double-quoted unless it is plainly a bare word."""
+    text = _CIF_UNSAFE.sub("_", str(value)) or "."
+    return text if _CIF_BARE.fullmatch(text) else f'"{text}"'
 
 
 def colour_rgb(q: np.ndarray, q_peak: float) -> np.ndarray:
@@ -123,11 +145,10 @@ def model_cif(model: AtomModel, residue_q: np.ndarray, q_peak: float) -> tuple[s
     ]
     xyz = model.xyz[heavy]
     for k, i in enumerate(heavy):
-        name = str(model.name[i])
-        name = f'"{name}"' if "'" in name else name
         lines.append(
-            f"{'ATOM' if polymer[k] else 'HETATM'} {k + 1} {model.element[i] or 'X'} {name} "
-            f"{model.resname[i]} {model.chain[i]} {int(model.resseq[i])} "
+            f"{'ATOM' if polymer[k] else 'HETATM'} {k + 1} {cif_value(model.element[i] or 'X')} "
+            f"{cif_value(model.name[i])} {cif_value(model.resname[i])} "
+            f"{cif_value(model.chain[i])} {int(model.resseq[i])} "
             f"{xyz[k, 0]:.3f} {xyz[k, 1]:.3f} {xyz[k, 2]:.3f} {levels[k]}"
         )
     return "\n".join(lines) + "\n", serial
@@ -193,12 +214,12 @@ body { margin: 0; font-family: sans-serif; font-size: 12px; color: #333; }
 
 def _extra_js(vid: str, focus: Focus | None, view_key: str) -> str:
     """Report the zoom target, keep the camera per selection and flag a finished render."""
-    target = json.dumps(focus.label if focus else "whole model")
+    target = js_literal(focus.label if focus else "whole model")
     return f"""
 <script>
 $3Dmolpromise.then(function() {{
   var v = viewer_{vid};
-  var key = {json.dumps(view_key)};
+  var key = {js_literal(view_key)};
   try {{
     var saved = window.sessionStorage.getItem(key);
     if (saved) {{ v.setView(JSON.parse(saved)); v.render(); }}
@@ -237,7 +258,7 @@ def viewer_html(
     """
     text, serial = model_cif(model, residue_q, q_peak)
     view = py3Dmol.view(width="100%", height=f"{height}px", js=js_url)
-    view.addModel(text, "cif")
+    view.addModel(_MODEL_PLACEHOLDER, "cif")
     scheme = {"prop": "b", "map": level_colours(q_peak)}
     view.setStyle({}, {"cartoon": {"colorscheme": scheme, "thickness": 0.4}})
     hetero = {"hetflag": True, "not": {"resn": ["HOH", "WAT", "DOD"]}}
@@ -276,6 +297,7 @@ def viewer_html(
     ).hexdigest()[:16]
     vid = f"qs{digest}"
     html = html.replace(view.uniqueid, vid)
+    html = html.replace(json.dumps(_MODEL_PLACEHOLDER), js_literal(text), 1)
     model_digest = hashlib.sha256(text.encode()).hexdigest()[:12]
     view_key = f"qs-view:{model_digest}:{focus.label if focus else 'all'}"
     return (
