@@ -8,6 +8,8 @@ and runs the page the visitor picked; the pages only read ``app_support.state.cu
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from app_support import inputs as sidebar_inputs
@@ -27,6 +29,12 @@ inputs: Inputs = sidebar()
 def _failures() -> _Store:
     """Messages of inputs that failed, so a rerun does not read a bad file again."""
     return _Store(256)
+
+
+def _still_there(inputs: Inputs) -> bool:
+    """True when the inputs' files exist (a failure is then a property of their content)."""
+    paths = [s.path for s in (inputs.map_source, inputs.model_source) if s and s.path]
+    return all(Path(path).is_file() for path in paths)
 
 
 def _score(inputs: Inputs) -> state.Current:
@@ -62,7 +70,8 @@ def _score(inputs: Inputs) -> state.Current:
                 )
                 status.update(label="Scored", state="complete", expanded=False)
         except QscoreError as exc:
-            _failures().put(key, str(exc))
+            if _still_there(inputs):
+                _failures().put(key, str(exc))
             raise
         finally:
             slot.empty()

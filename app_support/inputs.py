@@ -176,23 +176,28 @@ def _choose(
     map_upload: Source | None, model_upload: Source | None, pair: Pinned | None
 ) -> tuple[Source | None, Source | None, str | None]:
     """The user's map and model: uploads first, the pinned pair standing in for what is
-    missing; and a sentence when a pinned file stands in next to a new upload."""
-    if map_upload is None and model_upload is None:
-        if pair is None:
-            return None, None, None
-        return pair.map_source, pair.model_source, None
+    missing; and a sentence when a pinned file stands in next to an upload."""
     if pair is None:
         if map_upload is not None and model_upload is not None:
             return map_upload, model_upload, None
         return None, None, None
     map_source = map_upload or pair.map_source
     model_source = model_upload or pair.model_source
-    if map_upload is None:
-        note = f"Using the new model with the map {pair.map_source.name}."
-    elif model_upload is None:
-        note = f"Using the new map with the model {pair.model_source.name}."
-    else:
-        note = None
+    note = None
+    if map_upload is None and model_upload is not None:
+        note = (
+            f"Upload a map to replace {pair.map_source.name}; it stays in use until then."
+            if model_upload.digest == pair.model_source.digest
+            else f"The new model is scored with the map {pair.map_source.name} until you "
+            "upload a new map."
+        )
+    elif model_upload is None and map_upload is not None:
+        note = (
+            f"Upload a model to replace {pair.model_source.name}; it stays in use until then."
+            if map_upload.digest == pair.map_source.digest
+            else f"The new map is scored with the model {pair.model_source.name} until you "
+            "upload a new model."
+        )
     return map_source, model_source, note
 
 
@@ -250,7 +255,7 @@ def sidebar() -> Inputs:
             _pinned_box(pair)
     label = _label(map_source, model_source) if map_source and model_source else ""
     if note:
-        st.sidebar.info(note, icon=":material/swap_horiz:")
+        st.sidebar.info(plain(note), icon=":material/swap_horiz:")
     for stored in (map_file, model_file):
         if stored is not None:
             st.sidebar.caption(f"{plain(stored.name)}: {size_text(stored.size)}, kept on disk")
