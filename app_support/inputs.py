@@ -256,9 +256,13 @@ def sidebar() -> Inputs:
     label = _label(map_source, model_source) if map_source and model_source else ""
     if note:
         st.sidebar.info(plain(note), icon=":material/swap_horiz:")
-    for stored in (map_file, model_file):
-        if stored is not None:
-            st.sidebar.caption(f"{plain(stored.name)}: {size_text(stored.size)}, kept on disk")
+    kept = [f"{plain(f.name)} ({size_text(f.size)})" for f in (map_file, model_file) if f]
+    if kept:
+        hours = settings().upload_keep_hours
+        st.sidebar.caption(
+            f"Kept on the server: {', '.join(kept)}. This page's address brings them back "
+            f"after a reload, for {hours:g} h after you leave."
+        )
     is_example = map_source is None or model_source is None
     suggested: float | None = None
     example = (sidebar_example() or builtin()) if is_example else None

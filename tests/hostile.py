@@ -18,7 +18,7 @@ EVIL_CHAIN = "A\"'"
 #: The residue renamed.
 EVIL_RESSEQ = 145
 #: A model file name that is Markdown and HTML at once.
-EVIL_FILE_NAME = "x<b>bold</b>[link](https:evil)_$x$_.cif"
+EVIL_FILE_NAME = "x<img src=x onerror=alert(1)>[link](https:evil)_$x$_.cif"
 
 
 def hostile_model(source: Path, target: Path) -> Path:
