@@ -62,11 +62,6 @@ def digest_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def source_from_bytes(name: str, data: bytes) -> Source:
-    """A source for uploaded bytes."""
-    return Source(name=name, digest=digest_bytes(data), data=data)
-
-
 def source_from_path(path: str | os.PathLike) -> Source:
     """A source for a file on disk, keyed by resolved path, size and modification time.
 

@@ -127,17 +127,14 @@ def _resolution_key(model_source: Source | None) -> str:
 
 def _resolution_input(model_source: Source | None, suggested: float | None) -> float | None:
     """Resolution field, prefilled from the mmCIF (or the example) and kept per model."""
-    key = _resolution_key(model_source)
-    if key not in st.session_state:
-        st.session_state[key] = suggested
     value = st.sidebar.number_input(
         "Reported map resolution (Å)",
         min_value=0.5,
         max_value=50.0,
-        value=None,
+        value=suggested,
         step=0.1,
         format="%.2f",
-        key=key,
+        key=_resolution_key(model_source),
         placeholder="e.g. 3.2",
         help="The map's reported (FSC 0.143) resolution; prefilled when the mmCIF records one.",
     )
@@ -147,7 +144,8 @@ def _resolution_input(model_source: Source | None, suggested: float | None) -> f
 
 
 def _apply_url(requested: urlstate.Requested | None) -> None:
-    """First run of a session: restore the URL's files and parameters into the session."""
+    """First run of a session: restore the URL's files and parameters into the session (the
+    widgets then start from these values instead of their defaults)."""
     if requested is None:
         return
     if requested.sigma is not None:
@@ -282,12 +280,11 @@ def sidebar() -> Inputs:
             error = str(exc)
     st.sidebar.markdown("### Parameters")
     resolution = _resolution_input(model_source, suggested)
-    if SIGMA_KEY not in st.session_state:
-        st.session_state[SIGMA_KEY] = example.sigma if example else defaults.SIGMA
     sigma = st.sidebar.number_input(
         "Sigma (Å)",
         min_value=0.1,
         max_value=2.0,
+        value=example.sigma if example else defaults.SIGMA,
         step=0.1,
         format="%.2f",
         key=SIGMA_KEY,
