@@ -34,6 +34,10 @@ PINNED = "qs.pinned"
 _SCENARIO_SEEN = "qs.scenario_seen"
 _PIN_SLOT = "qs.pinned"
 _URL_MISSING = "qs.url.missing"
+_UPLOADERS = (
+    ("Density map", MAP_UPLOAD, MAP_TYPES, ".mrc .map .ccp4, or gzipped"),
+    ("Atomic model", MODEL_UPLOAD, MODEL_TYPES, "PDB or mmCIF"),
+)
 
 
 @dataclass(frozen=True)
@@ -170,6 +174,17 @@ def _scenario_changed() -> bool:
     return changed
 
 
+def _stand_in(missing: str, kept: Source, present: str, upload: Source, before: Source) -> str:
+    """The sentence for a pinned ``missing`` file (``kept``) standing in next to an upload of
+    the ``present`` kind (``before`` is the pinned file of that kind)."""
+    if upload.digest == before.digest:
+        return f"Upload a {missing} to replace {kept.name}; it stays in use until then."
+    return (
+        f"The new {present} is scored with the {missing} {kept.name} until you upload a new "
+        f"{missing}."
+    )
+
+
 def _choose(
     map_upload: Source | None, model_upload: Source | None, pair: Pinned | None
 ) -> tuple[Source | None, Source | None, str | None]:
@@ -183,19 +198,9 @@ def _choose(
     model_source = model_upload or pair.model_source
     note = None
     if map_upload is None and model_upload is not None:
-        note = (
-            f"Upload a map to replace {pair.map_source.name}; it stays in use until then."
-            if model_upload.digest == pair.model_source.digest
-            else f"The new model is scored with the map {pair.map_source.name} until you "
-            "upload a new map."
-        )
+        note = _stand_in("map", pair.map_source, "model", model_upload, pair.model_source)
     elif model_upload is None and map_upload is not None:
-        note = (
-            f"Upload a model to replace {pair.model_source.name}; it stays in use until then."
-            if map_upload.digest == pair.map_source.digest
-            else f"The new map is scored with the model {pair.model_source.name} until you "
-            "upload a new model."
-        )
+        note = _stand_in("model", pair.model_source, "map", map_upload, pair.map_source)
     return map_source, model_source, note
 
 
@@ -221,19 +226,9 @@ def sidebar() -> Inputs:
     if _scenario_changed():
         unpin()
     st.sidebar.markdown("### Map and model")
-    map_file = file_input(
-        "Density map",
-        key=MAP_UPLOAD,
-        types=MAP_TYPES,
-        help=".mrc .map .ccp4, or gzipped",
-        container=st.sidebar,
-    )
-    model_file = file_input(
-        "Atomic model",
-        key=MODEL_UPLOAD,
-        types=MODEL_TYPES,
-        help="PDB or mmCIF",
-        container=st.sidebar,
+    map_file, model_file = (
+        file_input(label, key=key, types=types, help=tip, container=st.sidebar)
+        for label, key, types, tip in _UPLOADERS
     )
     if st.session_state.pop(_URL_MISSING, False):
         st.sidebar.warning(

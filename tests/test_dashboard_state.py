@@ -99,20 +99,12 @@ def test_nbytes_counts_arrays_frames_and_dataclasses(emd30342_pair):
     assert arrays + 5_000_000 < measured < arrays + 20_000_000, "the parsed mmCIF is counted"
 
 
+PARAMETERS = {"resolution": 3.9, "sigma": 0.4, "mode": "direct", "reference": None}
+
+
 def _current(scored, analysis) -> Current:
-    return Current(
-        key="k",
-        label="m + c",
-        scored=scored,
-        analysis=analysis,
-        resolution=3.9,
-        sigma=0.4,
-        mode="direct",
-        reference=None,
-        window=0.5,
-        selected=None,
-        is_example=False,
-    )
+    view = {"window": 0.5, "selected": None, "is_example": False}
+    return Current(key="k", label="m + c", scored=scored, analysis=analysis, **PARAMETERS, **view)
 
 
 def test_a_kept_result_does_not_keep_the_scored_data_alive():
