@@ -65,6 +65,7 @@ def test_upload_click_and_zoom(app_url, lowest_sidechain):
     with sync_playwright() as pw:
         browser = launch_chromium(pw)
         page = browser.new_page(viewport={"width": 1500, "height": 1400})
+        page.set_default_timeout(120_000)  # uploads wait for the app's rerun on a busy machine
         page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: console_errors.append(str(e)))
         page.goto(app_url)
