@@ -92,6 +92,7 @@ def _score(inputs: Inputs) -> state.Current:
         window=state.window(),
         selected=None,
         is_example=inputs.is_example,
+        sources=(inputs.map_source, inputs.model_source),
     )
     state.set_result(shown)
     return shown

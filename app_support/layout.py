@@ -25,6 +25,14 @@ def plain(text: object) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", flat)
 
 
+def code_span(text: object) -> str:
+    """``text`` (e.g. a command naming the visitor's files) as one Markdown code span, shown
+    literally: the backtick fence is longer than any run of backticks in the text."""
+    flat = " ".join(str(text).split())
+    fence = "`" * (max((len(run) for run in re.findall("`+", flat)), default=0) + 1)
+    return f"{fence} {flat} {fence}" if "`" in flat else f"{fence}{flat}{fence}"
+
+
 def keep_widget_state() -> None:
     """Stop Streamlit from discarding page widgets' values on page switches (prefix ``KEEP``)."""
     for key in list(st.session_state.keys()):

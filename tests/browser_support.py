@@ -147,11 +147,26 @@ def launch_chromium(playwright):
     return playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
 
 
+def set_file(page, index: int, path: Path, *, timeout: float = 300_000) -> None:
+    """Put ``path`` into the sidebar's ``index``-th uploader (the upload runs in the page)."""
+    page.locator(UPLOADER).nth(index).set_input_files(path, timeout=timeout)
+
+
+def wait_file(page, path: Path, *, timeout: float = 300_000) -> None:
+    """Wait until the uploader lists ``path`` as uploaded."""
+    from playwright.sync_api import expect
+
+    remove = page.get_by_role("button", name=f"Remove {path.name}")
+    expect(remove).to_be_visible(timeout=timeout)
+
+
 def upload(page, map_path: Path, model_path: Path, *, timeout: float = 300_000) -> None:
-    """Put a map and a model into the sidebar's uploaders (the upload runs in the page)."""
-    inputs = page.locator(UPLOADER)
-    inputs.nth(0).set_input_files(map_path, timeout=timeout)
-    inputs.nth(1).set_input_files(model_path, timeout=timeout)
+    """Upload a map and a model through the sidebar, one after the other (the first upload
+    reruns the app, which may redraw the second uploader while a file is being set on it)."""
+    set_file(page, 0, map_path, timeout=timeout)
+    wait_file(page, map_path, timeout=timeout)
+    set_file(page, 1, model_path, timeout=timeout)
+    wait_file(page, model_path, timeout=timeout)
 
 
 def header_text(page) -> str:
@@ -211,7 +226,10 @@ def score_in_parallel(
     starts: dict[int, float] = {}
     for index, (page, map_path) in enumerate(zip(pages, maps, strict=True)):
         starts[index] = time.perf_counter()
-        upload(page, map_path, model, timeout=timeout * 1000)
+        set_file(page, 0, map_path, timeout=timeout * 1000)
+    for page, map_path in zip(pages, maps, strict=True):
+        wait_file(page, map_path, timeout=timeout * 1000)
+        set_file(page, 1, model, timeout=timeout * 1000)
     runs: dict[int, SessionRun] = {}
     deadline = time.perf_counter() + timeout
     while len(runs) < len(pages):

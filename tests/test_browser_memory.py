@@ -1,9 +1,13 @@
 """The server's memory under real-size uploads, measured from outside (resident set size).
 
-Targets (issue #12): a 700 MB upload adds at most 500 MB to the server while it is scored and
-the server returns to within 150 MB of its baseline once the session has closed; ten sessions
-each scoring their own 300 MB map at once keep the server under 4 GB, and each sees only its
-own result. The maps are the EMD-30342 map zero-padded to size (generated here, on disk).
+Issue #12's targets, scaled down to keep the suite short (the full-size runs, a 700 MB upload
+and ten sessions × 300 MB maps at once, are ``bench/bench_dashboard.py``'s): a 300 MB upload
+adds at most 250 MB to the server while it is uploaded and scored, and the server returns to
+within 100 MB of its baseline once the session has closed; three sessions each scoring their own
+150 MB map at once add less than the three uploads' size together, and each sees only its own
+result. Streamlit's own upload handling (``streamlit run app.py``) keeps every upload in memory,
+about twice its size at the peak and once after the session closed, so each bound fails there.
+The maps are the EMD-30342 map zero-padded to size (generated here, on disk).
 """
 
 from __future__ import annotations
@@ -52,11 +56,23 @@ def start(tmp_path) -> Dashboard:
     )
 
 
-def test_a_700_mb_upload_costs_little_memory_and_leaves_none(browser, tmp_path):
+def _warm(browser, server: Dashboard) -> None:
+    """Show the example once, so the baseline includes the loaded app."""
     from playwright.sync_api import expect
 
-    big = padded_copy(MAP, tmp_path / "emd_30342_700mb.mrc", 700_000_000, marker=0.125)
-    assert big.stat().st_size > 690_000_000
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.goto(server.url)
+    expect(page.get_by_text("Built-in example").first).to_be_visible(timeout=WAIT)
+    settle(page)
+    context.close()
+
+
+def test_a_300_mb_upload_costs_little_memory_and_leaves_none(browser, tmp_path):
+    from playwright.sync_api import expect
+
+    big = padded_copy(MAP, tmp_path / "emd_30342_300mb.mrc", 300_000_000, marker=0.125)
+    assert big.stat().st_size > 290_000_000
     with start(tmp_path) as server:
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
         page = context.new_page()
@@ -76,36 +92,39 @@ def test_a_700_mb_upload_costs_little_memory_and_leaves_none(browser, tmp_path):
         held = server.peak() - baseline
         context.close()
         deadline = time.time() + SESSION_TTL + 60
-        while time.time() < deadline and server.rss() - baseline > 150 * MB:
+        while time.time() < deadline and server.rss() - baseline > 100 * MB:
             time.sleep(2)
         time.sleep(SESSION_TTL + 15)  # the session is gone and the sweep has run
         after = server.rss() - baseline
         print(
-            f"\n700 MB upload: baseline {baseline / MB:.0f} MB, +{held / MB:.0f} MB at peak "
+            f"\n300 MB upload: baseline {baseline / MB:.0f} MB, +{held / MB:.0f} MB at peak "
             f"(upload and scoring, {seconds:.1f} s), +{after / MB:.0f} MB after the session closed"
         )
-    assert held <= 500 * MB, f"the upload added {held / MB:.0f} MB"
-    assert after <= 150 * MB, f"{after / MB:.0f} MB stayed after the session closed"
+    assert held <= 250 * MB, f"the upload added {held / MB:.0f} MB"
+    assert after <= 100 * MB, f"{after / MB:.0f} MB stayed after the session closed"
 
 
-def test_ten_sessions_with_300_mb_maps_stay_under_4_gb_and_apart(browser, tmp_path):
+def test_three_sessions_with_150_mb_maps_stay_small_and_apart(browser, tmp_path):
     maps = [
-        padded_copy(MAP, tmp_path / f"emd_30342_300mb_{k}.mrc", 300_000_000, marker=k / 100)
-        for k in range(10)
+        padded_copy(MAP, tmp_path / f"emd_30342_150mb_{k}.mrc", 150_000_000, marker=k / 100)
+        for k in range(3)
     ]
+    uploads = sum(path.stat().st_size for path in maps)
     with start(tmp_path) as server:
+        _warm(browser, server)
         baseline = server.rss()
         server.watch_peak()
         runs = score_in_parallel(browser, server.url, maps, MODEL, timeout=WAIT / 1000)
-        peak = server.peak()
+        added = server.peak() - baseline
     print(
-        f"\nten sessions × 300 MB: server peak {peak / MB:.0f} MB (baseline {baseline / MB:.0f} MB)"
+        f"\nthree sessions × 150 MB: baseline {baseline / MB:.0f} MB, +{added / MB:.0f} MB at "
+        f"peak (the uploads: {uploads / MB:.0f} MB)"
     )
     print("| session | map | time to overview (s) |")
     print("|---|---|---|")
     for index, run in enumerate(runs):
         print(f"| {index + 1} | {run.map_name} | {run.seconds:.1f} |")
-    assert peak < 4 * 1024 * MB, f"server peak {peak / MB:.0f} MB"
+    assert added < uploads, f"the sessions added {added / MB:.0f} MB"
     for run in runs:
         assert "model Q 0.376" in run.header, run.header
         assert sum(other.map_name in run.header for other in runs) == 1, "one session, one map"
