@@ -162,11 +162,20 @@ def wait_file(page, path: Path, *, timeout: float = 300_000) -> None:
 
 def upload(page, map_path: Path, model_path: Path, *, timeout: float = 300_000) -> None:
     """Upload a map and a model through the sidebar, one after the other (the first upload
-    reruns the app, which may redraw the second uploader while a file is being set on it)."""
-    set_file(page, 0, map_path, timeout=timeout)
-    wait_file(page, map_path, timeout=timeout)
-    set_file(page, 1, model_path, timeout=timeout)
-    wait_file(page, model_path, timeout=timeout)
+    reruns the app). A file set while a rerun redraws the sidebar can be dropped by the page
+    (the person would drop it again): each is set again, up to three times, if the uploader
+    does not list it within a minute."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for index, path in enumerate((map_path, model_path)):
+        for attempt in range(3):
+            set_file(page, index, path, timeout=timeout)
+            try:
+                wait_file(page, path, timeout=timeout if attempt == 2 else min(timeout, 60_000))
+                break
+            except (AssertionError, PlaywrightTimeout):
+                if attempt == 2:
+                    raise
 
 
 def header_text(page) -> str:
