@@ -20,6 +20,7 @@ from tests.browser_support import (
     browser_skip_reason,
     launch_chromium,
 )
+from tests.conftest import unavailable
 
 pytestmark = pytest.mark.browser
 
@@ -29,7 +30,7 @@ def app_url(tmp_path_factory):
     """The dashboard running in a subprocess; stopped after the module's tests."""
     reason = browser_skip_reason()
     if reason:
-        pytest.skip(reason)
+        unavailable(reason)
     with Dashboard(tmp_path_factory.mktemp("uploads")) as dashboard:
         yield dashboard.url
 

@@ -28,6 +28,7 @@ from tests.browser_support import (
     settle,
     upload,
 )
+from tests.conftest import unavailable
 
 pytestmark = pytest.mark.browser
 MB = 1024 * 1024
@@ -40,7 +41,7 @@ SESSION_TTL = 5
 def browser():
     reason = browser_skip_reason()
     if reason:
-        pytest.skip(reason)
+        unavailable(reason)
     from playwright.sync_api import expect, sync_playwright
 
     expect.set_options(timeout=WAIT)

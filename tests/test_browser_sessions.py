@@ -26,6 +26,7 @@ from tests.browser_support import (
     settle,
     upload,
 )
+from tests.conftest import unavailable
 from tests.hostile import EVIL_CHAIN, EVIL_FILE_NAME, EVIL_RESNAME, EVIL_RESSEQ, hostile_model
 
 pytestmark = pytest.mark.browser
@@ -67,7 +68,7 @@ HEADER_LOG = """
 def skip_without_browser():
     reason = browser_skip_reason()
     if reason:
-        pytest.skip(reason)
+        unavailable(reason)
 
 
 @pytest.fixture(scope="module")
