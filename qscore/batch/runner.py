@@ -275,7 +275,7 @@ def score_entry(entry: Entry, mode: str = defaults.MODE, threads: int | None = N
             resolution=resolution,
             summary=summary,
             residues=residues,
-            notes=tuple(model.notes) + tuple(result.notes),
+            notes=tuple(result.notes),
         )
     except Exception as exc:
         return failed_outcome(entry, mode, exc, time.perf_counter() - start)
