@@ -58,6 +58,7 @@ __all__ = [
     "load_and_score_pair",
     "match_residues",
     "resolve_resolution",
+    "second_side",
 ]
 
 KEY = ("chain", "resseq", "icode", "resname")
@@ -568,6 +569,32 @@ def load_and_score_pair(
         sides.append(Scored(dmap=dmap, model=model, result=result))
     report(2, 2, "Scored both sides")
     return sides[0], sides[1]
+
+
+def second_side(
+    a: Scored,
+    *,
+    model: AtomModel | None = None,
+    dmap: DensityMap | None = None,
+    progress: Progress | None = None,
+    threads: int | None = None,
+) -> Scored:
+    """Side B of a comparison with ``a``: another model in A's map, or A's model in another map
+    (scored with A's sigma and mode).
+
+    Raises
+    ------
+    ParameterError
+        Unless exactly one of ``model`` and ``dmap`` is given.
+    """
+    if (model is None) == (dmap is None):
+        raise ParameterError("Give side B either another model or another map, not both.")
+    model = a.model if model is None else model
+    dmap = a.dmap if dmap is None else dmap
+    result = score(
+        dmap, model, sigma=a.result.sigma, mode=a.result.mode, progress=progress, threads=threads
+    )
+    return Scored(dmap=dmap, model=model, result=result)
 
 
 def ligand_table(

@@ -170,6 +170,22 @@ def contour_default(dmap: DensityMap, model: AtomModel) -> float:
     return float(0.7 * np.median(finite)) if finite.size else float(dmap.values.mean())
 
 
+@dataclass(frozen=True, eq=False)
+class Overlay:
+    """A second model (with the atoms of its focus residue) and/or a second map, drawn over the
+    first in :data:`OVERLAY_COLOUR` (the Compare page's superposition)."""
+
+    model: AtomModel | None = None
+    focus_atoms: np.ndarray | None = None
+    dmap: DensityMap | None = None
+    contour: float | None = None
+
+
+#: Colours of the overlaid model and of the overlaid map's mesh.
+OVERLAY_COLOUR = "#c51b7d"
+OVERLAY_MESH = "#e08214"
+
+
 @dataclass(frozen=True)
 class Focus:
     """The selected residue: its label, atoms (model indices) and their Q-scores."""
@@ -189,6 +205,35 @@ body { margin: 0; font-family: sans-serif; font-size: 12px; color: #333; }
   padding: 2px 6px; border-radius: 3px; font-weight: 600; pointer-events: none; }
 </style>
 """
+
+
+def _add_overlay(view, overlay: Overlay | None, around: np.ndarray | None, show_map: bool) -> str:
+    """Draw ``overlay`` into ``view`` after the first model; return a digest of what was drawn."""
+    if overlay is None:
+        return ""
+    drawn = []
+    if overlay.model is not None:
+        text, serial = model_cif(overlay.model, np.zeros(len(overlay.model.residues)), 1.0)
+        view.addModel(text, "cif")
+        view.setStyle({"model": -1}, {"cartoon": {"color": OVERLAY_COLOUR, "thickness": 0.25}})
+        atoms = np.asarray(overlay.focus_atoms if overlay.focus_atoms is not None else [], int)
+        serials = serial[atoms] if atoms.size else np.zeros(0, int)
+        if serials.size:
+            view.addStyle(
+                {"model": -1, "serial": [int(k) for k in serials[serials >= 0]]},
+                {"stick": {"color": OVERLAY_COLOUR, "radius": 0.17}},
+            )
+        drawn.append(hashlib.sha256(text.encode()).hexdigest()[:12])
+        drawn.append(",".join(str(int(k)) for k in atoms))
+    if overlay.dmap is not None and overlay.contour is not None and show_map and around is not None:
+        raw = density_ccp4(overlay.dmap, around)
+        view.addVolumetricData(
+            base64.b64encode(raw).decode("ascii"),
+            "ccp4",
+            {"isoval": float(overlay.contour), "color": OVERLAY_MESH, "wireframe": True},
+        )
+        drawn.append(hashlib.sha256(raw).hexdigest()[:12] + f"{overlay.contour:.6g}")
+    return "|".join(drawn)
 
 
 def _extra_js(vid: str, focus: Focus | None, view_key: str) -> str:
@@ -228,12 +273,13 @@ def viewer_html(
     show_map: bool = True,
     height: int = 520,
     js_url: str = JS_URL,
+    overlay: Overlay | None = None,
 ) -> str:
     """HTML of a 3Dmol.js view: cartoon coloured by residue Q, the focus residue as sticks coloured
     by atom Q with its density mesh (cropped), zoomed to the focus (or the whole model).
 
     ``residue_q`` is aligned with ``model.residues``, ``atom_q`` with the model's atoms; ``q_peak``
-    sets the colour scale (blue at Q_peak).
+    sets the colour scale (blue at Q_peak). ``overlay`` adds a second model and/or map.
     """
     text, serial = model_cif(model, residue_q, q_peak)
     view = py3Dmol.view(width="100%", height=f"{height}px", js=js_url)
@@ -264,15 +310,19 @@ def viewer_html(
                 "ccp4",
                 {"isoval": float(contour), "color": MESH_COLOUR, "wireframe": True, "opacity": 0.9},
             )
-        view.zoomTo(selection)
+        overlay_key = _add_overlay(view, overlay, model.xyz[focus.atoms], show_map)
+        view.zoomTo({**selection, "model": 0} if overlay_key else selection)
         view.zoom(0.6)
     else:
+        overlay_key = _add_overlay(view, overlay, None, show_map)
         view.zoomTo()
     html = view.write_html().replace(
         '{backgroundColor:"white"}', json.dumps(VIEWER_CONFIG, separators=(",", ":"))
     )
     digest = hashlib.sha256(
-        json.dumps([text, focus.label if focus else "", contour, show_map, q_peak]).encode()
+        json.dumps(
+            [text, focus.label if focus else "", contour, show_map, q_peak, overlay_key]
+        ).encode()
     ).hexdigest()[:16]
     vid = f"qs{digest}"
     html = html.replace(view.uniqueid, vid)
