@@ -195,29 +195,58 @@ def _level_in(dmap: DensityMap, other: DensityMap, level: float) -> float:
     return float(other.values.mean()) + (level - mean) / rms * float(other.values.std())
 
 
-def _atoms_b(outcome: Outcome, row_a: int | None) -> tuple[pd.Series | None, np.ndarray]:
-    """The comparison row of residue ``row_a`` and the heavy atoms of its partner in model B."""
+#: Residues of model B within this distance (Å) of the selected residue are drawn when they
+#: differ from model A.
+OVERLAY_REACH = 12.0
+#: An atom moved by more than this (Å) makes its residue differ.
+MOVED = 0.05
+
+
+def _row_of(outcome: Outcome, row_a: int | None) -> pd.Series | None:
     table = outcome.comparison.residues
     hit = table[table["row_a"] == row_a] if row_a is not None else table.iloc[:0]
-    if hit.empty:
-        return None, np.zeros(0, dtype=int)
-    row = hit.iloc[0]
-    model = outcome.b.model
-    start, stop = (int(model.residues.at[int(row["row_b"]), k]) for k in ("start", "stop"))
+    return None if hit.empty else hit.iloc[0]
+
+
+def _residue_atoms(scored: Scored, row: int) -> np.ndarray:
+    model = scored.model
+    start, stop = (int(model.residues.at[row, k]) for k in ("start", "stop"))
     atoms = np.arange(start, stop)
-    return row, atoms[model.heavy[atoms]]
+    return atoms[model.heavy[atoms]]
+
+
+def overlay_atoms(outcome: Outcome, row: pd.Series) -> np.ndarray:
+    """Heavy atoms of model B to draw over model A around residue ``row``: the residue itself
+    and the residues near it that moved, changed or exist only in B."""
+    a, b = outcome.a.model, outcome.b.model
+    centre = a.xyz[_residue_atoms(outcome.a, int(row["row_a"]))]
+    table = outcome.comparison.residues
+    partner = dict(zip(table["row_b"], table["row_a"], strict=True))
+    close = np.linalg.norm(b.xyz - centre.mean(axis=0), axis=1) < OVERLAY_REACH
+    near = np.unique(b.residue_index[close])
+    keep = [int(row["row_b"])]
+    for rb in near:
+        ra = partner.get(int(rb))
+        atoms_b = _residue_atoms(outcome.b, int(rb))
+        if ra is None:
+            keep.append(int(rb))
+            continue
+        atoms_a = _residue_atoms(outcome.a, int(ra))
+        same = np.array_equal(a.name[atoms_a], b.name[atoms_b]) and np.all(
+            np.linalg.norm(a.xyz[atoms_a] - b.xyz[atoms_b], axis=1) <= MOVED
+        )
+        if not same:
+            keep.append(int(rb))
+    return np.concatenate([_residue_atoms(outcome.b, r) for r in dict.fromkeys(keep)])
 
 
 def atom_pairs(outcome: Outcome, row: pd.Series) -> pd.DataFrame:
     """Per-atom Q of one residue on both sides, matched by atom name."""
     frames = []
     for side, scored, key in (("A", outcome.a, "row_a"), ("B", outcome.b, "row_b")):
-        model = scored.model
-        start, stop = (int(model.residues.at[int(row[key]), k]) for k in ("start", "stop"))
-        atoms = np.arange(start, stop)
-        atoms = atoms[model.heavy[atoms]]
+        atoms = _residue_atoms(scored, int(row[key]))
         frames.append(
-            pd.DataFrame({"atom": model.name[atoms], f"Q {side}": scored.result.q[atoms]})
+            pd.DataFrame({"atom": scored.model.name[atoms], f"Q {side}": scored.result.q[atoms]})
         )
     pairs = frames[0].merge(frames[1], on="atom", how="outer", sort=False)
     pairs["dq"] = pairs["Q B"] - pairs["Q A"]
@@ -244,14 +273,14 @@ def superposed_panel(result: Current, outcome: Outcome, *, height: int = 480) ->
         st.error(MISSING_JS, icon=":material/view_in_ar:")
         return
     focus = focus_of(result, result.selected)
-    row, atoms_b = _atoms_b(outcome, result.selected)
+    row = _row_of(outcome, result.selected)
     view_col, info_col = st.columns([3, 2])
     with view_col:
         contour, show = contour_control(result)
         models = outcome.what == "models"
         overlay = Overlay(
             model=outcome.b.model if models else None,
-            focus_atoms=atoms_b if models else None,
+            atoms=overlay_atoms(outcome, row) if models and row is not None else None,
             dmap=None if models else outcome.b.dmap,
             contour=None if models else _level_in(result.scored.dmap, outcome.b.dmap, contour),
         )

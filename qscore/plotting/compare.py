@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from qscore.plotting.figures import PEAK, RED, _band_lines, _layout, residue_label
+from qscore.plotting.figures import MAX_LABELS, PEAK, RED, _band_lines, _layout, residue_label
 
 WORSE = RED
 BETTER = "#2166ac"
@@ -42,6 +42,7 @@ def delta_figure(
         & table["kind"].isin(["protein", "nucleic"])
         & np.isfinite(table["dq"])
     ]
+    named = set(shown[shown["significant"]]["dq"].abs().nlargest(MAX_LABELS).index)
     fig = go.Figure()
     for name, change, colour, size in _GROUPS:
         group = shown[shown["change"] == change]
@@ -63,7 +64,10 @@ def delta_figure(
                 y=group["dq"],
                 mode="markers+text" if change else "markers",
                 name=name,
-                text=[f"{r['resname']}{r['resseq']}" for _, r in group.iterrows()]
+                text=[
+                    f"{r['resname']}{r['resseq']}" if i in named else ""
+                    for i, r in group.iterrows()
+                ]
                 if change
                 else None,
                 textposition="bottom center" if change == "worse" else "top center",
@@ -107,7 +111,13 @@ def delta_figure(
             )
     return _layout(
         fig,
-        title=f"Chain {chain}: dq = Q_{labels[1]} − Q_{labels[0]} per residue (bars ±2 s.e.)",
+        title={
+            "text": f"Chain {chain}: dq = Q_{labels[1]} − Q_{labels[0]} per residue (bars ±2 s.e.)",
+            "y": 0.98,
+            "yanchor": "top",
+        },
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0},
+        margin={"l": 60, "r": 20, "t": 80, "b": 50},
         xaxis_title="Residue number",
         yaxis_title="dq",
         clickmode="event+select",
@@ -143,7 +153,12 @@ def pose_figure(
     return _layout(
         fig,
         barmode="group",
-        title="Q of each molecule in each result, against the band of the EMDB archive",
+        title={
+            "text": "Q of each molecule in each model and map, against the EMDB band",
+            "y": 0.98,
+            "yanchor": "top",
+        },
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0},
         xaxis={"type": "category", "title": "Molecule"},
         yaxis={
             "title": "Q-score",
@@ -152,7 +167,7 @@ def pose_figure(
                 max(1.0, top + 0.1),
             ],
         },
-        margin={"l": 60, "r": 130, "t": 60, "b": 60},
+        margin={"l": 60, "r": 130, "t": 80, "b": 60},
         height=height,
         legend_title_text="",
         colorway=[PEAK],

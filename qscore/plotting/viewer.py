@@ -172,11 +172,12 @@ def contour_default(dmap: DensityMap, model: AtomModel) -> float:
 
 @dataclass(frozen=True, eq=False)
 class Overlay:
-    """A second model (with the atoms of its focus residue) and/or a second map, drawn over the
-    first in :data:`OVERLAY_COLOUR` (the Compare page's superposition)."""
+    """A second model and/or a second map drawn over the first (the Compare page's
+    superposition): the model's ``atoms`` as cartoon and thin sticks in :data:`OVERLAY_COLOUR`,
+    the map's mesh at ``contour`` in :data:`OVERLAY_MESH`."""
 
     model: AtomModel | None = None
-    focus_atoms: np.ndarray | None = None
+    atoms: np.ndarray | None = None
     dmap: DensityMap | None = None
     contour: float | None = None
 
@@ -212,19 +213,17 @@ def _add_overlay(view, overlay: Overlay | None, around: np.ndarray | None, show_
     if overlay is None:
         return ""
     drawn = []
-    if overlay.model is not None:
+    atoms = np.asarray(overlay.atoms if overlay.atoms is not None else [], dtype=int)
+    if overlay.model is not None and atoms.size:
         text, serial = model_cif(overlay.model, np.zeros(len(overlay.model.residues)), 1.0)
         view.addModel(text, "cif")
-        view.setStyle({"model": -1}, {"cartoon": {"color": OVERLAY_COLOUR, "thickness": 0.25}})
-        atoms = np.asarray(overlay.focus_atoms if overlay.focus_atoms is not None else [], int)
-        serials = serial[atoms] if atoms.size else np.zeros(0, int)
-        if serials.size:
-            view.addStyle(
-                {"model": -1, "serial": [int(k) for k in serials[serials >= 0]]},
-                {"stick": {"color": OVERLAY_COLOUR, "radius": 0.17}},
-            )
+        view.setStyle({"model": -1}, {})
+        serials = serial[atoms]
+        shown = {"model": -1, "serial": [int(k) for k in serials[serials >= 0]]}
+        view.addStyle(shown, {"cartoon": {"color": OVERLAY_COLOUR, "thickness": 0.3}})
+        view.addStyle(shown, {"stick": {"color": OVERLAY_COLOUR, "radius": 0.15}})
         drawn.append(hashlib.sha256(text.encode()).hexdigest()[:12])
-        drawn.append(",".join(str(int(k)) for k in atoms))
+        drawn.append(hashlib.sha256(atoms.tobytes()).hexdigest()[:12])
     if overlay.dmap is not None and overlay.contour is not None and show_map and around is not None:
         raw = density_ccp4(overlay.dmap, around)
         view.addVolumetricData(
