@@ -37,12 +37,18 @@ def moved_model(tmp_path_factory):
     return path
 
 
-def _browser(pw, console_errors: list[str]):
+def _open(pw, url: str, console_errors: list[str]):
+    """A headless Chromium page on the dashboard (console errors collected), and its browser."""
+    from playwright.sync_api import expect
+
+    ARTIFACTS.mkdir(exist_ok=True)
     browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
     page = browser.new_page(viewport={"width": 1500, "height": 1400})
     page.set_default_timeout(90_000)
     page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: console_errors.append(str(e)))
+    page.goto(url)
+    expect(page.get_by_text("Q-scores in context")).to_be_visible(timeout=90_000)
     return browser, page
 
 
@@ -64,12 +70,9 @@ def _viewer_drew(page, label_part: str, name: str) -> float:
 def test_compare_two_models_in_the_browser(app_url, moved_model):  # noqa: F811
     from playwright.sync_api import expect, sync_playwright
 
-    ARTIFACTS.mkdir(exist_ok=True)
     console_errors: list[str] = []
     with sync_playwright() as pw:
-        browser, page = _browser(pw, console_errors)
-        page.goto(app_url)
-        expect(page.get_by_text("Q-scores in context")).to_be_visible(timeout=90_000)
+        browser, page = _open(pw, app_url, console_errors)
         inputs = page.locator('[data-testid="stFileUploaderDropzoneInput"]')
         inputs.nth(0).set_input_files(MAP)
         expect(page.get_by_text("zone.mrc").first).to_be_visible(timeout=60_000)
@@ -105,12 +108,9 @@ def test_compare_two_models_in_the_browser(app_url, moved_model):  # noqa: F811
 def test_ligand_pose_scenario_in_the_browser(app_url):  # noqa: F811
     from playwright.sync_api import expect, sync_playwright
 
-    ARTIFACTS.mkdir(exist_ok=True)
     console_errors: list[str] = []
     with sync_playwright() as pw:
-        browser, page = _browser(pw, console_errors)
-        page.goto(app_url)
-        expect(page.get_by_text("Q-scores in context")).to_be_visible(timeout=90_000)
+        browser, page = _open(pw, app_url, console_errors)
         page.get_by_role("link", name="Scenario gallery").click()
         button = page.get_by_role("button", name="Compare the poses")
         expect(button).to_be_visible(timeout=300_000)

@@ -9,6 +9,7 @@ from qscore import defaults
 from qscore.cli.common import (
     add_json_option,
     add_map_model_arguments,
+    add_sigma_and_mode_options,
     emit,
     progress_bar,
 )
@@ -38,19 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="map resolution in Å for the model maps (default: the mmCIF's "
         "_em_3d_reconstruction.resolution)",
     )
-    parser.add_argument(
-        "--sigma",
-        type=float,
-        default=defaults.SIGMA,
-        help=f"width of the Q-score reference Gaussian in Å (default {defaults.SIGMA})",
-    )
-    parser.add_argument(
-        "--mode",
-        choices=defaults.MODES,
-        default=defaults.MODE,
-        help="Q-score sampling: direct (MapQ's single-process path, default) or "
-        "mapq-multiprocess (MapQ's voxel-aligned resampling)",
-    )
+    add_sigma_and_mode_options(parser)
     parser.add_argument(
         "--f-range",
         default=_default_f_range(),

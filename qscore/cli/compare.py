@@ -6,8 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from qscore import defaults
-from qscore.cli.common import add_json_option, emit, progress_bar
+from qscore.cli.common import add_json_option, add_sigma_and_mode_options, emit, progress_bar
 from qscore.errors import ParameterError
 
 #: Columns of ``--residues-csv`` (the CLI contract's first eight, then the test's details).
@@ -56,25 +55,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="MODEL",
         help="atomic model, PDB or mmCIF (twice with one map, once with two maps)",
     )
-    parser.add_argument(
-        "--sigma",
-        type=float,
-        default=defaults.SIGMA,
-        help=f"width of the reference Gaussian in Å (default {defaults.SIGMA}, as EMDB)",
-    )
+    add_sigma_and_mode_options(parser)
     parser.add_argument(
         "--resolution",
         type=float,
         metavar="D",
         help="the maps' resolution in Å, which shapes the noise of the significance test "
         "(default: the resolution recorded in model A's or B's mmCIF)",
-    )
-    parser.add_argument(
-        "--mode",
-        choices=defaults.MODES,
-        default=defaults.MODE,
-        help="direct: MapQ's single-process sampling (default); mapq-multiprocess: MapQ's "
-        "voxel-aligned resampling",
     )
     parser.add_argument("--residues-csv", metavar="F", help="write the per-residue table as CSV")
     parser.add_argument(

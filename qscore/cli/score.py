@@ -9,6 +9,7 @@ from qscore import defaults
 from qscore.cli.common import (
     add_json_option,
     add_map_model_arguments,
+    add_sigma_and_mode_options,
     emit,
     progress_bar,
 )
@@ -25,12 +26,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     add_map_model_arguments(parser)
-    parser.add_argument(
-        "--sigma",
-        type=float,
-        default=defaults.SIGMA,
-        help=f"width of the reference Gaussian in Å (default {defaults.SIGMA}, as EMDB)",
-    )
+    add_sigma_and_mode_options(parser)
     parser.add_argument(
         "--resolution",
         type=float,
@@ -38,13 +34,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="reported map resolution in Å, for Q_peak, the 95%% band and Q_relative "
         "(default: the EM resolution recorded in the mmCIF, _em_3d_reconstruction.resolution, "
         "if any; a diffraction resolution is never used)",
-    )
-    parser.add_argument(
-        "--mode",
-        choices=defaults.MODES,
-        default=defaults.MODE,
-        help="direct: MapQ's single-process sampling (default); mapq-multiprocess: MapQ's "
-        "voxel-aligned resampling, as in EMDB's multi-process runs",
     )
     parser.add_argument("--reference", metavar="CSV", help="EMDB reference table for Q_relative")
     parser.add_argument("--window", type=float, default=defaults.WINDOW, metavar="W")
