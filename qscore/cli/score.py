@@ -10,6 +10,7 @@ from qscore.cli.common import (
     add_json_option,
     add_map_model_arguments,
     add_sigma_and_mode_options,
+    check_outputs,
     emit,
     progress_bar,
 )
@@ -71,24 +72,41 @@ def summary(scored, resolution: float | None, reference, window: float) -> dict[
 
 
 def run(args: argparse.Namespace) -> int:
-    """Score, print, write the requested files; return the exit code."""
+    """Score, print, write the requested files; return the exit code.
+
+    Every requested output is checked before the files are read (paths, and whether the model
+    can be written as PDB once it is read), so that nothing fails after the scoring work.
+    """
     from qscore.analysis.reference import default_reference, load_reference
     from qscore.io import export
     from qscore.pipeline import load_and_score
 
+    outputs = {
+        "--atoms-csv": args.atoms_csv,
+        "--residues-csv": args.residues_csv,
+        "--cif": args.cif,
+        "--pdb": args.pdb,
+        "--json": args.json,
+    }
+    check_outputs(outputs, [args.map, args.model, args.reference])
+    reference = load_reference(args.reference) if args.reference else None
     bar, progress = progress_bar("atom")
     try:
         scored = load_and_score(
-            args.map, args.model, sigma=args.sigma, mode=args.mode, progress=progress
+            args.map,
+            args.model,
+            sigma=args.sigma,
+            mode=args.mode,
+            progress=progress,
+            check_model=export.check_pdb if args.pdb else None,
         )
     finally:
         if bar is not None:
             bar.close()
     model, q = scored.model, scored.result.q
     resolution = args.resolution if args.resolution is not None else model.resolution
-    reference = None
-    if resolution is not None:
-        reference = load_reference(args.reference) if args.reference else default_reference()
+    if resolution is not None and reference is None:
+        reference = default_reference()
     doc = summary(scored, resolution, reference, args.window)
     if args.atoms_csv:
         export.write_csv(export.atoms_frame(model, q), args.atoms_csv)

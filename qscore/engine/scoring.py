@@ -20,8 +20,9 @@ import numpy as np
 
 from qscore import defaults
 from qscore.engine.compiled import default_threads, lib
+from qscore.engine.packing import check_packing
 from qscore.errors import NoOverlapError, ParameterError
-from qscore.io.maps import DensityMap
+from qscore.io.maps import DensityMap, inside_map, outside_message
 from qscore.io.models import AtomModel
 
 Progress = Callable[[int, int, str], None]
@@ -179,25 +180,41 @@ def resample_to_aligned_lattice(dmap: DensityMap, lo: np.ndarray, hi: np.ndarray
     MapQ's multi-process path writes each worker a sub-map whose origin is rounded to a multiple
     of the voxel size and whose values are trilinear samples of the original map (0 outside it).
     The box [lo, hi] (Å) is widened to whole voxels; the result is the same for any slab split.
+
+    For a skewed cell the lattice is taken in the cell's own frame: nodes at
+    ``axes @ (m * voxel_size)`` for integer ``m``, anchored at absolute 0, and the sub-map keeps
+    the skewed axes. (MapQ rounds the sub-map origin along the Cartesian axes while its nodes run
+    along the skewed ones, so its lattice depends on how the atoms were split among processes;
+    the skewed-frame lattice is the split-independent one, and the same as MapQ's for 90° cells.)
     """
     step = np.asarray(dmap.voxel_size, dtype=np.float64)
-    first = np.floor(lo / step).astype(np.int64)
-    last = np.ceil(hi / step).astype(np.int64)
+    if dmap.is_orthogonal:
+        low, high = np.asarray(lo, dtype=np.float64), np.asarray(hi, dtype=np.float64)
+    else:
+        corners = lo + np.array(list(np.ndindex(2, 2, 2)), dtype=np.float64) * (hi - lo)
+        frame = corners @ dmap.to_index.T
+        low, high = frame.min(axis=0), frame.max(axis=0)
+    first = np.floor(low / step).astype(np.int64)
+    last = np.ceil(high / step).astype(np.int64)
     axes = [(np.arange(first[a], last[a] + 1) * step[a]) for a in range(3)]
     values = np.empty((len(axes[2]), len(axes[1]), len(axes[0])), dtype=np.float32)
     xs, ys = np.meshgrid(axes[0], axes[1], indexing="xy")
     plane = np.empty((xs.size, 3))
-    plane[:, 0] = xs.ravel()
-    plane[:, 1] = ys.ravel()
     for iz, z in enumerate(axes[2]):
+        plane[:, 0] = xs.ravel()
+        plane[:, 1] = ys.ravel()
         plane[:, 2] = z
+        if not dmap.is_orthogonal:
+            plane[:] = plane @ dmap.axes.T
         values[iz] = sample_points(dmap, plane).reshape(xs.shape)
+    origin = first * step
     return DensityMap(
         values=values,
-        origin=first * step,
+        origin=origin if dmap.is_orthogonal else dmap.axes @ origin,
         voxel_size=step.copy(),
         source=dmap.source,
         notes=(*dmap.notes, "Resampled on a voxel-aligned lattice (MapQ multi-process)."),
+        axes=dmap.axes,
     )
 
 
@@ -209,14 +226,6 @@ def _check(sigma: float, mode: str) -> None:
         raise ParameterError(
             f"Unknown sampling mode {mode!r}; use one of {', '.join(defaults.MODES)}."
         )
-
-
-def _inside(dmap: DensityMap, xyz: np.ndarray) -> np.ndarray:
-    """Mask of points inside the map's box."""
-    lo = np.asarray(dmap.origin)
-    shape_xyz = np.array(dmap.values.shape[::-1])
-    hi = lo + (shape_xyz - 1) * np.asarray(dmap.voxel_size)
-    return np.all((xyz >= lo) & (xyz <= hi), axis=1)
 
 
 @dataclass(frozen=True)
@@ -300,6 +309,7 @@ def score(
     """
     _check(sigma, mode)
     start = time.perf_counter()
+    check_packing(model.xyz[model.heavy], label=f"The model {model.source}".rstrip())
     if selection is not None and np.asarray(selection).dtype == bool:
         selection = np.flatnonzero(selection)
     heavy_selected = (
@@ -307,13 +317,13 @@ def score(
         if selection is None
         else np.isin(np.arange(model.n_atoms), selection) & model.heavy
     )
-    inside = _inside(dmap, model.xyz)
+    inside = inside_map(dmap, model.xyz)
     outside = int(np.count_nonzero(heavy_selected & ~inside))
     n_selected = int(np.count_nonzero(heavy_selected))
     if n_selected == 0:
         raise ParameterError("The selection holds no non-hydrogen atoms to score.")
     if outside == n_selected:
-        raise NoOverlapError(_no_overlap_sentence(dmap, model))
+        raise NoOverlapError(outside_message(dmap, model.xyz, "model"))
     notes = []
     if outside:
         notes.append(
@@ -396,22 +406,6 @@ def _copy_to_hydrogens(model: AtomModel, q: np.ndarray) -> None:
     """Hydrogens take the Q of the heavy atom they are bonded to (in place)."""
     h = np.flatnonzero(model.is_hydrogen & (model.hydrogen_parent >= 0))
     q[h] = q[model.hydrogen_parent[h]]
-
-
-def _no_overlap_sentence(dmap: DensityMap, model: AtomModel) -> str:
-    """Say where the map and the model are, so the user sees which one is off."""
-    lo = np.asarray(dmap.origin)
-    hi = lo + (np.array(dmap.values.shape[::-1]) - 1) * np.asarray(dmap.voxel_size)
-    mlo, mhi = model.xyz.min(axis=0), model.xyz.max(axis=0)
-
-    def fmt(a: np.ndarray) -> str:
-        return "(" + ", ".join(f"{v:.1f}" for v in a) + ")"
-
-    return (
-        "The model lies entirely outside the map: the map spans "
-        f"{fmt(lo)} to {fmt(hi)} Å but the model spans {fmt(mlo)} to {fmt(mhi)} Å. "
-        "Check that the map and the model belong together and share one coordinate frame."
-    )
 
 
 def atom_samples(

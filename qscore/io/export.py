@@ -129,17 +129,7 @@ def pdb_text(model: AtomModel, values: np.ndarray, *, remarks: tuple[str, ...] =
     ``values`` is per-atom Q (as MapQ writes it) or new B-factors in Å²; atoms without a value
     keep their original B-factor.
     """
-    if model.n_atoms > 99999:
-        raise ExportError(
-            f"The model has {model.n_atoms} atoms, more than the PDB format can hold; "
-            "use the mmCIF file instead."
-        )
-    long_chains = sorted({c for c in model.chain if len(c) > 1})
-    if long_chains:
-        raise ExportError(
-            f"Chain IDs {', '.join(long_chains[:5])} are longer than the PDB format allows; "
-            "use the mmCIF file instead."
-        )
+    check_pdb(model)
     values = np.asarray(values, dtype=np.float64)
     column = np.where(np.isfinite(values), values, model.b_iso)
     out = io.StringIO()
@@ -160,6 +150,38 @@ def pdb_text(model: AtomModel, values: np.ndarray, *, remarks: tuple[str, ...] =
         )
     out.write("END\n")
     return out.getvalue()
+
+
+def check_pdb(model: AtomModel) -> None:
+    """Raise :class:`ExportError` if ``model`` cannot be written in the PDB format.
+
+    Parameters
+    ----------
+    model : AtomModel
+        The model to write.
+
+    Raises
+    ------
+    ExportError
+        More than 99,999 atoms, coordinates beyond the 8-character columns, or chain IDs
+        longer than one character.
+    """
+    if model.n_atoms > 99999:
+        raise ExportError(
+            f"The model has {model.n_atoms} atoms, more than the PDB format can hold; "
+            "use the mmCIF file instead."
+        )
+    if model.n_atoms and (model.xyz.min() <= -999.9995 or model.xyz.max() >= 9999.9995):
+        raise ExportError(
+            "The model has coordinates outside −999.999 to 9999.999 Å, which the PDB format's "
+            "8-character columns cannot hold; use the mmCIF file instead."
+        )
+    long_chains = sorted({c for c in model.chain if len(c) > 1})
+    if long_chains:
+        raise ExportError(
+            f"Chain IDs {', '.join(long_chains[:5])} are longer than the PDB format allows; "
+            "use the mmCIF file instead."
+        )
 
 
 def write_pdb(

@@ -8,8 +8,12 @@ exporters write the file back with every other category untouched.
 from __future__ import annotations
 
 import gzip
+import io
+import math
 import os
 import re
+import stat
+import zlib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -121,63 +125,211 @@ class AtomModel:
 def read_model(source: str | os.PathLike | bytes, *, name: str | None = None) -> AtomModel:
     """Read a PDB or mmCIF file (optionally gzip-compressed) into an :class:`AtomModel`.
 
-    ``source`` is a path or the file's bytes (uploads); ``name`` labels bytes in messages.
     Only the first model of a multi-model file is used, and a note says so.
+
+    Parameters
+    ----------
+    source : str, os.PathLike or bytes
+        A path, or the file's bytes (uploads).
+    name : str, optional
+        Labels bytes in messages.
+
+    Returns
+    -------
+    AtomModel
+        The first model's atoms.
+
+    Raises
+    ------
+    ModelFormatError
+        The file is missing, not a regular file, damaged, or not a PDB/mmCIF model.
+    EmptyModelError
+        The file holds no atoms to score.
     """
-    label, text = _read_text(source, name)
-    doc = _parse_document(text, label)
+    label, raw = _read_bytes(source, name)
+    text, is_cif, notes = _decode(raw, label)
+    del raw
+    doc = _parse_document(text, is_cif, label)
+    del text
     block = doc.sole_block() if len(doc) == 1 else doc[0]
-    return _model_from_block(doc, block, label)
+    try:
+        model = _model_from_block(doc, block, label)
+    except OverflowError:
+        raise ModelFormatError(
+            f"{label} holds a number too large to read (such as a residue number beyond "
+            "9,223,372,036,854,775,807); the file is damaged."
+        ) from None
+    _check_coordinates(model.xyz, label)
+    return replace(model, notes=(*notes, *model.notes)) if notes else model
 
 
-def _read_text(source: str | os.PathLike | bytes, name: str | None) -> tuple[str, str]:
-    """File contents as text, from a path or bytes, gunzipped if needed."""
+#: Largest coordinate magnitude (Å) accepted; real models lie within a few thousand Å of 0.
+MAX_COORDINATE = 1e6
+
+
+def _check_coordinates(xyz: np.ndarray, label: str) -> None:
+    """Refuse coordinates no structure has (they overflow distance computations)."""
+    largest = float(np.abs(xyz).max()) if xyz.size else 0.0
+    if largest > MAX_COORDINATE:
+        raise ModelFormatError(
+            f"{label} has an atom at a coordinate of {largest:.3g} Å; real models lie within a "
+            "few thousand Å of the origin, so the file is damaged."
+        )
+
+
+#: A compressed model may expand to this many bytes, and beyond that at most
+#: _MAX_INFLATION-fold (model text compresses 4–8-fold; far more means a damaged or hostile file).
+_INFLATION_FLOOR = 32 * 2**20
+_MAX_INFLATION = 32
+_CHUNK = 1 << 22
+_UTF8_BOM = b"\xef\xbb\xbf"
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+#: Bytes outside ASCII become "?" in PDB text, one for one, so fixed columns stay in place.
+_ASCII_ONLY = bytes(range(128)) + b"?" * 128
+_FIRST_CONTENT = re.compile(rb"^[ \t]*[^#\s]", re.MULTILINE)
+_COORDINATE_RECORD = re.compile(rb"^(?:ATOM  |HETATM)", re.MULTILINE)
+_PDB_COORDINATES = re.compile(
+    rb"^(?:ATOM  |HETATM)[^\n]{24}([^\n]{8})([^\n]{8})([^\n]{8})", re.MULTILINE
+)
+_NON_ASCII_ATOM = re.compile(rb"^(?:ATOM  |HETATM)[^\n]*[\x80-\xff]", re.MULTILINE)
+
+
+def _read_bytes(source: str | os.PathLike | bytes, name: str | None) -> tuple[str, bytes]:
+    """The file's bytes, from a path or bytes, gunzipped (bounded) if needed."""
     if isinstance(source, bytes | bytearray | memoryview):
         raw = bytes(source)
         label = name or "uploaded model"
     else:
         path = Path(source)
         label = name or path.name
-        if not path.is_file():
-            raise ModelFormatError(f"The model file {label} does not exist.")
-        if path.stat().st_size > _MAX_MODEL_BYTES:
-            raise ModelFormatError(f"The model file {label} is larger than 4 GB.")
-        raw = path.read_bytes()
-    if raw[:2] == b"\x1f\x8b":
         try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as exc:
-            raise ModelFormatError(f"The model file {label} is a damaged gzip file.") from exc
+            info = os.stat(path)
+        except FileNotFoundError:
+            raise ModelFormatError(f"The model file {label} does not exist.") from None
+        except OSError as exc:
+            raise ModelFormatError(
+                f"The model file {label} cannot be read: {exc.strerror}."
+            ) from None
+        if stat.S_ISDIR(info.st_mode):
+            raise ModelFormatError(f"{label} is a folder, not a model file.")
+        if not stat.S_ISREG(info.st_mode):
+            raise ModelFormatError(
+                f"{label} is a named pipe, device or socket, not a regular file; save the model "
+                "to a file and give its path."
+            )
+        if info.st_size > _MAX_MODEL_BYTES:
+            raise ModelFormatError(f"The model file {label} is larger than 4 GB.")
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise ModelFormatError(
+                f"The model file {label} cannot be read: {exc.strerror}."
+            ) from None
+    if raw[:2] == b"\x1f\x8b":
+        raw = _gunzip(raw, label)
+    return label, raw
+
+
+def _gunzip(packed: bytes, label: str) -> bytes:
+    """Decompress in bounded chunks, refusing damaged streams and implausible expansion."""
+    limit = max(_INFLATION_FLOOR, _MAX_INFLATION * len(packed))
+    parts: list[bytes] = []
+    total = 0
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(packed), mode="rb") as stream:
+            while part := stream.read(_CHUNK):
+                total += len(part)
+                if total > limit:
+                    raise ModelFormatError(
+                        f"The compressed model file {label} ({len(packed)} bytes) expands to "
+                        f"more than {limit // 2**20} MB, over {_MAX_INFLATION}-fold; model files "
+                        "do not compress that well, so it is damaged or not a model."
+                    )
+                parts.append(part)
+    except (OSError, EOFError, zlib.error):
+        raise ModelFormatError(
+            f"The model file {label} is a damaged gzip file (it cannot be decompressed whole); "
+            "download or export it again."
+        ) from None
+    return b"".join(parts)
+
+
+def _decode(raw: bytes, label: str) -> tuple[str, bool, tuple[str, ...]]:
+    """Text of the model, whether it is mmCIF, and notes on bytes that had to be replaced."""
+    if raw.startswith(_UTF16_BOMS):
+        raise ModelFormatError(
+            f"{label} is UTF-16 text; save it as plain text (ASCII or UTF-8) and try again."
+        )
+    if raw.startswith(_UTF8_BOM):
+        raw = raw[len(_UTF8_BOM) :]
     if not raw.strip():
         raise EmptyModelError(f"The model file {label} is empty.")
     if b"\x00" in raw[:4096]:
         raise ModelFormatError(
             f"{label} is a binary file, not a PDB or mmCIF model (is it a map?)."
         )
-    return label, raw.decode("utf-8", errors="replace")
+    if b"\r" in raw:
+        raw = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    first = _FIRST_CONTENT.search(raw)
+    if first is not None and raw[first.end() - 1 : first.end() + 4].lower() == b"data_":
+        return raw.decode("utf-8", errors="replace"), True, ()
+    if not _COORDINATE_RECORD.search(raw):
+        raise ModelFormatError(
+            f"{label} is neither an mmCIF file (no data_ block) nor a PDB file "
+            "(no ATOM or HETATM records)."
+        )
+    _check_pdb_coordinates(raw, label)
+    notes: tuple[str, ...] = ()
+    damaged = len(_NON_ASCII_ATOM.findall(raw))
+    if damaged:
+        notes = (
+            f"{damaged} ATOM/HETATM records hold bytes outside ASCII, read as '?'; check the "
+            "names in those records.",
+        )
+    return raw.translate(_ASCII_ONLY).decode("ascii"), False, notes
 
 
-def _parse_document(text: str, label: str) -> gemmi.cif.Document:
-    """An mmCIF document from mmCIF text, or converted from PDB text."""
-    head = text.lstrip()[:200]
-    try:
-        if head.startswith("data_") or re.match(r"^(#.*\n)*\s*data_", text):
-            return gemmi.cif.read_string(text)
-        if not re.search(r"^(ATOM  |HETATM)", text, flags=re.MULTILINE):
+def _check_pdb_coordinates(raw: bytes, label: str) -> None:
+    """Refuse coordinate records whose x, y, z columns (31–54) are not three numbers.
+
+    gemmi reads a blank or overflowed ("********") coordinate as 0, which would silently move
+    the atom to the origin.
+    """
+    for match in _PDB_COORDINATES.finditer(raw):
+        fields = match.group(1, 2, 3)
+        try:
+            values = [float(f) for f in fields]
+        except ValueError:
+            values = [math.nan]
+        if not all(math.isfinite(v) for v in values):
+            line = raw.count(b"\n", 0, match.start()) + 1
+            shown = b"".join(fields).decode("ascii", "replace").strip()
             raise ModelFormatError(
-                f"{label} is neither an mmCIF file (no data_ block) nor a PDB file "
-                "(no ATOM or HETATM records)."
+                f"{label} line {line}: the coordinates (columns 31–54) read {shown!r}, not three "
+                "numbers; the file is damaged."
             )
+
+
+def _parse_document(text: str, is_cif: bool, label: str) -> gemmi.cif.Document:
+    """An mmCIF document from mmCIF text, or converted from PDB text."""
+    try:
+        if is_cif:
+            return gemmi.cif.read_string(text)
         st = gemmi.read_pdb_string(text)
         st.setup_entities()
         return st.make_mmcif_document()
-    except ModelFormatError:
-        raise
-    except (RuntimeError, ValueError, IndexError) as exc:
-        detail = re.sub(r"^string:(\d+):\S*\s*", r"line \1: ", str(exc))
+    except (RuntimeError, ValueError, IndexError, OverflowError) as exc:
         raise ModelFormatError(
-            f"{label} could not be read as a model; it may be truncated or damaged ({detail})."
-        ) from exc
+            f"{label} could not be read as a model; it may be truncated or damaged "
+            f"({_parser_detail(exc)})."
+        ) from None
+
+
+def _parser_detail(exc: BaseException) -> str:
+    """gemmi's message on one line, with its 'string:LINE' prefix as 'line LINE'."""
+    detail = " ".join(str(exc).split())
+    detail = re.sub(r"^string:(\d+)\S*\s*(?:in \S+:\s*)?", r"line \1: ", detail).rstrip(". ")
+    return detail if len(detail) <= 200 else detail[:197] + "..."
 
 
 _COLUMNS = (
