@@ -119,6 +119,10 @@ def test_identical_inputs(capsys, emd30342):
          "noise samples"),
         (["--map", "{map}", "--model", "{nores}", "--model", "{nores}"], "resolution"),
         (["--map", "{map}", "--model", "{model}", "--model", "{far}"], "outside"),
+        (["--map", "{map}", "--model", "{model}", "--model", "{far}", "--residues-csv", "{model}"],
+         "input files"),
+        (["--map", "{map}", "--model", "{model}", "--model", "{model}", "--json", "{nodir}"],
+         "--json"),
     ],
 )  # fmt: skip
 def test_bad_input_is_one_sentence_and_exit_2(capsys, emd30342, tmp_path, args, words):
@@ -133,6 +137,7 @@ def test_bad_input_is_one_sentence_and_exit_2(capsys, emd30342, tmp_path, args, 
         "missing": tmp_path / "missing.mrc",
         "nores": nores,
         "far": far,
+        "nodir": tmp_path / "no" / "such" / "folder" / "out.json",
     }
     if "{missing}" in args and args[args.index("{missing}") - 1] == "--model":
         values["missing"] = tmp_path / "missing.cif"

@@ -6,7 +6,13 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from qscore.cli.common import add_json_option, add_sigma_and_mode_options, emit, progress_bar
+from qscore.cli.common import (
+    add_json_option,
+    add_sigma_and_mode_options,
+    check_outputs,
+    emit,
+    progress_bar,
+)
 from qscore.errors import ParameterError
 
 #: Columns of ``--residues-csv`` (the CLI contract's first eight, then the test's details).
@@ -117,6 +123,9 @@ def run(args: argparse.Namespace) -> int:
             f"{len(args.model)} model(s)."
         )
     rule = Rule(alpha=args.alpha, min_dq=args.min_dq, samples=args.samples, seed=args.seed)
+    check_outputs(
+        {"--residues-csv": args.residues_csv, "--json": args.json}, [*args.map, *args.model]
+    )
     bar, progress = progress_bar("step", stage_in_postfix=True)
     try:
         a, b = load_and_score_pair(
