@@ -98,7 +98,7 @@ def test_compare_two_models_in_the_browser(app_url, moved_model):  # noqa: F811
         page.screenshot(path=ARTIFACTS / "compare_01_models.png", full_page=True)
         assert plot.locator(".point").count() > 500
         drawn = _viewer_drew(page, "A 19", "compare_02_superposed.png")
-        page.get_by_text("Both sides in 3D").scroll_into_view_if_needed()
+        page.get_by_text("Both sides in 3D", exact=True).scroll_into_view_if_needed()
         page.screenshot(path=ARTIFACTS / "compare_03_models_3d.png")
         browser.close()
     assert drawn > 0.02, "the 3D view drew nothing"
@@ -118,7 +118,9 @@ def test_ligand_pose_scenario_in_the_browser(app_url):  # noqa: F811
         expect(page.get_by_text("Ligands and glycans side by side")).to_be_visible(timeout=180_000)
         expect(page.get_by_text("0 / 1")).to_be_visible()
         page.wait_for_timeout(1500)
-        page.get_by_text("Ligands and glycans side by side").scroll_into_view_if_needed()
+        page.get_by_text(
+            "Ligands and glycans side by side", exact=True
+        ).scroll_into_view_if_needed()
         bars = page.locator(".js-plotly-plot").nth(1)
         expect(bars).to_be_visible()
         assert bars.locator(".point").count() == 4  # two poses in two maps
