@@ -20,8 +20,8 @@ from app_support.viewer_panel import (
     JS_FILE,
     MISSING_JS,
     colour_scale_top,
-    contour_control,
     focus_of,
+    show_view,
 )
 from qscore.analysis.compare import (
     Comparison,
@@ -31,10 +31,11 @@ from qscore.analysis.compare import (
     ligand_table,
     second_side,
 )
-from qscore.io.maps import DensityMap, read_map
+from qscore.analysis.contour import MapStats
+from qscore.io.maps import read_map
 from qscore.io.models import read_model
 from qscore.pipeline import Scored
-from qscore.plotting.viewer import Overlay, viewer_html
+from qscore.plotting.viewer import Overlay
 
 MODEL_UPLOAD = "qs.compare.model_upload"
 MAP_UPLOAD = "qs.compare.map_upload"
@@ -64,6 +65,7 @@ class Outcome:
     b: Scored
     ligands: pd.DataFrame
     what: str
+    key: str
 
 
 def _opened_scenario():
@@ -183,16 +185,11 @@ def outcome(result: Current, second: Second, what: str, rule: Rule) -> Outcome:
             )
             status.update(label="Compared", state="complete", expanded=False)
         ligands = ligand_table(results, resolution=result.resolution, sigma=result.sigma)
-        return Outcome(comparison=comparison, a=result.scored, b=b, ligands=ligands, what=what)
+        return Outcome(
+            comparison=comparison, a=result.scored, b=b, ligands=ligands, what=what, key=key
+        )
 
     return memo(key, compute)
-
-
-def _level_in(dmap: DensityMap, other: DensityMap, level: float) -> float:
-    """The contour of ``other`` at as many standard deviations above its mean as ``level`` is in
-    ``dmap``."""
-    mean, rms = float(dmap.values.mean()), float(dmap.values.std()) or 1.0
-    return float(other.values.mean()) + (level - mean) / rms * float(other.values.std())
 
 
 #: Residues of model B within this distance (Å) of the selected residue are drawn when they
@@ -257,7 +254,7 @@ def focus_first_change(result: Current, outcome: Outcome) -> None:
     """Select the most significant change once per comparison when nothing is selected, so the
     3D view opens on it."""
     seen: set = st.session_state.setdefault(_FOCUSED, set())
-    key = (result.key, id(outcome))
+    key = (result.key, outcome.key)
     if key in seen:
         return
     seen.add(key)
@@ -276,38 +273,33 @@ def superposed_panel(result: Current, outcome: Outcome, *, height: int = 480) ->
     row = _row_of(outcome, result.selected)
     view_col, info_col = st.columns([3, 2])
     with view_col:
-        contour, show = contour_control(result)
         models = outcome.what == "models"
+        atoms = overlay_atoms(outcome, row) if models and row is not None else None
         overlay = Overlay(
             model=outcome.b.model if models else None,
-            atoms=overlay_atoms(outcome, row) if models and row is not None else None,
+            atoms=atoms,
+            q=outcome.b.result.q if models else None,
             dmap=None if models else outcome.b.dmap,
-            contour=None if models else _level_in(result.scored.dmap, outcome.b.dmap, contour),
+            stats=None
+            if models
+            else memo(f"stats-b|{outcome.key}", lambda: MapStats.of(outcome.b.dmap)),
         )
-        q_top, scale_text = colour_scale_top(result)
-        key = f"compare-view|{result.key}|{id(outcome)}|{result.selected}|{contour:.6g}|{show}"
-        html = memo(
-            key,
-            lambda: viewer_html(
-                result.scored.model,
-                result.analysis.residues["q"].to_numpy(dtype=float),
-                result.scored.result.q,
-                q_top,
-                focus=focus,
-                dmap=result.scored.dmap,
-                contour=contour,
-                show_map=show,
-                height=height,
-                overlay=overlay,
-            ),
+        show_view(
+            result,
+            focus,
+            height,
+            overlay=overlay,
+            overlay_key=f"{outcome.key}|{result.selected}",
         )
-        st.iframe(html, height=height + 60)
+        _, scale_text = colour_scale_top(result)
         st.caption(
-            f"Model A coloured by Q (blue at {scale_text}); "
+            f"Model A coloured by Q (red at Q ≤ 0, white halfway, blue at {scale_text}); "
             + (
-                "model B in magenta."
+                "model B's residues that differ near the selection in magenta (hover an atom "
+                "for its Q in B)."
                 if models
-                else "map A's mesh in green, map B's in orange (same σ level)."
+                else "map A's mesh in green, map B's in orange at the same σ level (each map's "
+                "own σ)."
             )
         )
     with info_col:

@@ -5,13 +5,17 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from qscore import defaults
 from qscore.engine import Progress, ScoreResult, score
 from qscore.engine.packing import check_packing
+from qscore.errors import NoOverlapError, ParameterError
 from qscore.io.maps import DensityMap, read_map
 from qscore.io.models import AtomModel, read_model
+
+if TYPE_CHECKING:
+    from qscore.analysis.local_resolution import LocalResolution
 
 Source = str | os.PathLike | bytes | IO[bytes]
 
@@ -66,3 +70,55 @@ def load_and_score(
     )
     result = score(dmap, model, sigma=sigma, mode=mode, progress=progress, threads=threads)
     return Scored(dmap=dmap, model=model, result=result)
+
+
+def load_local_resolution(
+    model: AtomModel,
+    *,
+    local_map: Source | None = None,
+    half_maps: tuple[Source, Source] | None = None,
+    names: tuple[str | None, ...] = (),
+    window: float | None = None,
+    step: float | None = None,
+    threshold: float | None = None,
+    progress: Progress | None = None,
+) -> LocalResolution:
+    """Per-atom local resolution of ``model`` from a local-resolution map or two half maps.
+
+    Exactly one of ``local_map`` and ``half_maps`` is given; ``names`` labels the files in
+    messages. Half maps are read around the model and their local FSC is computed at the
+    centres needed for the model's atoms (window, step and threshold default to those of
+    :mod:`qscore.analysis.local_fsc`).
+    """
+    from qscore.analysis import local_fsc
+    from qscore.analysis.local_resolution import sample_local_resolution
+
+    if (local_map is None) == (half_maps is None):
+        raise ParameterError("Give either a local-resolution map or two half maps, not both.")
+    label = list(names) + [None, None]
+    if local_map is not None:
+        try:
+            locres = read_map(
+                local_map, crop_to=model.xyz, margin=defaults.CROP_MARGIN, name=label[0]
+            )
+        except NoOverlapError as exc:
+            raise NoOverlapError(
+                f"The local-resolution map does not cover the model. {exc}"
+            ) from None
+        return sample_local_resolution(locres, model)
+    window = local_fsc.DEFAULT_WINDOW if window is None else window
+    step = local_fsc.DEFAULT_STEP if step is None else step
+    margin = defaults.CROP_MARGIN + window / 2 + step
+    halves = [
+        read_map(source, crop_to=model.xyz, margin=margin, name=name)
+        for source, name in zip(half_maps, label[:2], strict=True)
+    ]
+    estimate = local_fsc.local_resolution_from_half_maps(
+        *halves,
+        window=window,
+        step=step,
+        threshold=local_fsc.DEFAULT_THRESHOLD if threshold is None else threshold,
+        points=model.xyz[model.heavy],
+        progress=progress,
+    )
+    return sample_local_resolution(estimate, model)

@@ -6,8 +6,10 @@ that no other non-hydrogen atom of the model comes strictly closer to than 0.9·
 with at least 8 such points is kept whole, and a shell with no such try is left out. Q is the
 Pearson correlation of the samples with a Gaussian of width ``sigma``.
 
-The compiled kernel (C with OpenMP, ``qscore/engine/_kernel.c``) works atom by atom, so results do not
-depend on the number of threads.
+The compiled kernel (a C extension, ``qscore/engine/_kernel.c``, parallel with OpenMP where the
+compiler has it) works atom by atom, so results do not depend on the number of threads. Atoms are
+scored in chunks: each chunk's neighbour lists are built from one cell index of the whole model,
+used and dropped, so memory stays linear in the atoms with a small constant.
 """
 
 from __future__ import annotations
@@ -19,9 +21,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from qscore import defaults
-from qscore.engine.compiled import default_threads, lib
+from qscore.engine import compiled
 from qscore.engine.packing import check_packing
-from qscore.errors import NoOverlapError, ParameterError
+from qscore.errors import DenseModelError, NoOverlapError, ParameterError
 from qscore.io.maps import DensityMap, inside_map, outside_message
 from qscore.io.models import AtomModel
 
@@ -33,7 +35,14 @@ N_TRIES = 50
 CENTRE_WEIGHT = 8
 #: Rejection radius as a fraction of the shell radius.
 REJECT_FACTOR = 0.9
-_CHUNK = 4096
+#: Atoms scored per call of the kernel (their neighbour lists exist only for that call).
+_CHUNK = 8192
+#: Neighbours kept per atom: the nearest ones within reach. A folded protein has at most about
+#: 25 heavy atoms within 3.8 Å of any atom, so this only binds in unphysically dense models.
+NEIGHBOUR_LIMIT = 128
+#: Refuse a model whose atoms would each need more than this many distance tests on average to
+#: find their neighbours (about 75 in a folded protein): the work would grow as atoms².
+CANDIDATE_LIMIT = 4096
 
 
 def shell_radii(step: float = 0.1, to_radius: float = 2.0) -> np.ndarray:
@@ -109,6 +118,8 @@ class ScoreResult:
     atoms_outside: int
     scored: np.ndarray
     notes: tuple[str, ...] = field(default=())
+    #: Seconds spent per stage ("neighbour lists", "scoring").
+    timings: dict[str, float] = field(default_factory=dict, compare=False)
 
     @property
     def model_q(self) -> float:
@@ -128,50 +139,19 @@ class RadialSamples:
     q: float
 
 
-def _neighbour_lists(
-    centres: np.ndarray, neighbours: np.ndarray, reach: float, threads: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """CSR lists of the neighbours of each centre within ``reach``, sorted by distance.
+def _reach() -> float:
+    """Distance within which an atom can reject a point of the largest shell (1.9·R), plus room."""
+    return (1.0 + REJECT_FACTOR) * float(_RADII[-1]) + 1e-3
 
-    A neighbour at the centre's own position (the atom itself, or an exact duplicate) can never
-    reject a point (it sits at exactly R) and is left out.
-    """
-    n = len(centres)
-    counts = np.zeros(n, dtype=np.int64)
-    total = lib.qs_neighbour_counts(n, centres, len(neighbours), neighbours, reach, threads, counts)
-    if total < 0:
-        raise MemoryError("not enough memory for the neighbour lists")
-    offsets = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(counts, out=offsets[1:])
-    idx = np.empty(max(total, 1), dtype=np.int64)
-    dist = np.empty(max(total, 1), dtype=np.float64)
-    if lib.qs_neighbour_lists(
-        n, centres, len(neighbours), neighbours, reach, threads, offsets, idx, dist
-    ):
-        raise MemoryError("not enough memory for the neighbour lists")
-    return offsets, idx, dist
+
+def _grid(dmap: DensityMap) -> compiled.GridArrays:
+    """The map's arrays as the kernel reads them."""
+    return compiled.GridArrays.of(dmap.values, dmap.origin, dmap.voxel_size, dmap.to_index)
 
 
 def sample_points(dmap: DensityMap, points: np.ndarray, threads: int | None = None) -> np.ndarray:
     """Trilinear map values at points (float32 precision, 0 outside), as the engine samples."""
-    points = np.ascontiguousarray(points, dtype=np.float64).reshape(-1, 3)
-    grid = np.ascontiguousarray(dmap.values, dtype=np.float32)
-    out = np.empty(len(points))
-    nz, ny, nx = grid.shape
-    lib.qs_sample(
-        len(points),
-        points,
-        grid,
-        nz,
-        ny,
-        nx,
-        np.ascontiguousarray(dmap.origin, dtype=np.float64),
-        np.ascontiguousarray(dmap.voxel_size, dtype=np.float64),
-        np.ascontiguousarray(dmap.to_index, dtype=np.float64),
-        threads or default_threads(),
-        out,
-    )
-    return out
+    return compiled.sample(points, _grid(dmap), threads or compiled.default_threads())
 
 
 def resample_to_aligned_lattice(dmap: DensityMap, lo: np.ndarray, hi: np.ndarray) -> DensityMap:
@@ -237,11 +217,9 @@ class _Prepared:
     nb_xyz: np.ndarray
     nb_xyz32: np.ndarray
     single_precision_check: bool
-    nb_offsets: np.ndarray
-    nb_idx: np.ndarray
-    nb_dist: np.ndarray
+    index: compiled.CellIndex
     dmap: DensityMap
-    grid: np.ndarray
+    grid: compiled.GridArrays
     gvals: np.ndarray
     threads: int
 
@@ -254,7 +232,11 @@ def _prepare(
     selection: np.ndarray | None,
     threads: int | None,
 ) -> _Prepared:
-    """Neighbour lists, the (possibly resampled) grid and the reference Gaussian."""
+    """The cell index of the neighbours, the (possibly resampled) grid and the reference Gaussian.
+
+    Raises :class:`DenseModelError` when the atoms are packed so densely that finding the
+    neighbours would take time quadratic in the atoms.
+    """
     heavy = model.heavy
     scored_mask = heavy.copy()
     if selection is not None:
@@ -265,9 +247,9 @@ def _prepare(
     scored = np.flatnonzero(scored_mask)
     nb_xyz = np.ascontiguousarray(model.xyz[heavy], dtype=np.float64)
     centres = np.ascontiguousarray(model.xyz[scored], dtype=np.float64)
-    threads = threads or default_threads()
-    reach = (1.0 + REJECT_FACTOR) * float(_RADII[-1]) + 1e-3
-    nb_offsets, nb_idx, nb_dist = _neighbour_lists(centres, nb_xyz, reach, threads)
+    threads = threads or compiled.default_threads()
+    index = compiled.cell_index(nb_xyz, _reach())
+    _check_density(index, centres, model.source)
     if mode == "mapq-multiprocess":
         margin = defaults.CROP_MARGIN
         dmap = resample_to_aligned_lattice(
@@ -278,15 +260,27 @@ def _prepare(
         scored=scored,
         centres=centres,
         nb_xyz=nb_xyz,
-        nb_xyz32=nb_xyz.astype(np.float32).astype(np.float64),
+        nb_xyz32=nb_xyz.astype(np.float32),
         single_precision_check=mode == "direct",
-        nb_offsets=nb_offsets,
-        nb_idx=nb_idx,
-        nb_dist=nb_dist,
+        index=index,
         dmap=dmap,
-        grid=np.ascontiguousarray(dmap.values, dtype=np.float32),
+        grid=_grid(dmap),
         gvals=gvals,
         threads=threads,
+    )
+
+
+def _check_density(index: compiled.CellIndex, centres: np.ndarray, label: str) -> None:
+    """Refuse, with a sentence, atoms packed so densely that the neighbour search turns quadratic."""
+    n = len(centres)
+    total = compiled.candidates(index, centres, _reach())
+    if total <= CANDIDATE_LIMIT * n + 1_000_000:
+        return
+    raise DenseModelError(
+        f"The model {label} is far denser than any molecule: the neighbour search would look at "
+        f"{total / n:,.0f} atoms per atom on average (about 75 in a folded protein). Are the "
+        "coordinates in nm rather than Å, or are copies of the model stacked on top of each "
+        "other?"
     )
 
 
@@ -333,13 +327,21 @@ def score(
     prep = _prepare(dmap, model, sigma, mode, selection, threads)
     total = len(prep.scored)
     q_scored = np.empty(total)
+    timings = {"neighbour lists": 0.0, "scoring": 0.0}
+    crowded = 0
     if progress:
         progress(0, total, "scoring atoms")
     for lo in range(0, total, _CHUNK):
         hi = min(lo + _CHUNK, total)
-        _run_kernel(prep, lo, hi, q_scored[lo:hi])
+        crowded += _run_kernel(prep, lo, hi, q_scored[lo:hi], timings)
         if progress:
             progress(hi, total, "scoring atoms")
+    if crowded:
+        notes.append(
+            f"{crowded} atoms have more than {NEIGHBOUR_LIMIT} other atoms within "
+            f"{_reach():.1f} Å (a folded protein has at most about 25); only the nearest "
+            f"{NEIGHBOUR_LIMIT} were used to place their shell points."
+        )
     q = np.full(model.n_atoms, np.nan)
     q[prep.scored] = q_scored
     _copy_to_hydrogens(model, q)
@@ -354,43 +356,36 @@ def score(
         atoms_outside=outside,
         scored=scored,
         notes=(*model.notes, *dmap.notes, *notes),
+        timings=timings,
     )
 
 
-def _run_kernel(prep: _Prepared, lo: int, hi: int, out: np.ndarray) -> None:
-    """Q of scored atoms ``lo:hi`` into ``out`` (a contiguous float64 view)."""
-    offsets = prep.nb_offsets[lo : hi + 1]
-    first, last = int(offsets[0]), int(offsets[-1])
-    nz, ny, nx = prep.grid.shape
-    result = np.empty(hi - lo)
-    status = lib.qs_score(
-        hi - lo,
-        prep.centres[lo:hi],
+def _run_kernel(
+    prep: _Prepared, lo: int, hi: int, out: np.ndarray, timings: dict[str, float]
+) -> int:
+    """Q of scored atoms ``lo:hi`` into ``out``; returns how many had their neighbours capped."""
+    start = time.perf_counter()
+    centres = prep.centres[lo:hi]
+    idx, dist, count, over = compiled.neighbours(
+        prep.index, centres, _reach(), NEIGHBOUR_LIMIT, prep.threads
+    )
+    middle = time.perf_counter()
+    out[:] = compiled.score(
+        centres,
         prep.nb_xyz,
         prep.nb_xyz32,
-        int(prep.single_precision_check),
-        np.ascontiguousarray(offsets - first),
-        prep.nb_idx[first:last] if last > first else prep.nb_idx[:1],
-        prep.nb_dist[first:last] if last > first else prep.nb_dist[:1],
+        (idx, dist, count),
         prep.grid,
-        nz,
-        ny,
-        nx,
-        np.ascontiguousarray(prep.dmap.origin, dtype=np.float64),
-        np.ascontiguousarray(prep.dmap.voxel_size, dtype=np.float64),
-        np.ascontiguousarray(prep.dmap.to_index, dtype=np.float64),
-        len(_RADII),
-        _RADII,
-        prep.gvals,
-        _UNIT,
-        _UNIT_OFFSETS,
-        len(_UNIT_OFFSETS) - 1,
-        prep.threads,
-        result,
+        single_check=prep.single_precision_check,
+        radii=_RADII,
+        gvals=prep.gvals,
+        unit=_UNIT,
+        set_offsets=_UNIT_OFFSETS,
+        threads=prep.threads,
     )
-    if status:
-        raise MemoryError("not enough memory to score the atoms")
-    out[:] = result
+    timings["neighbour lists"] += middle - start
+    timings["scoring"] += time.perf_counter() - middle
+    return over
 
 
 def _pearson(d: np.ndarray, g: np.ndarray) -> float:
@@ -422,17 +417,26 @@ def atom_samples(
         raise ParameterError("Hydrogen atoms are not scored; pick a heavy atom.")
     prep = _prepare(dmap, model, sigma, mode, np.array([index]), None)
     c = prep.centres[0]
-    buf = np.empty((_UNIT.shape[0], 3))
+    idx, dist, count, _ = compiled.neighbours(
+        prep.index, prep.centres, _reach(), NEIGHBOUR_LIMIT, prep.threads
+    )
+    k = int(count[0])
     points = [c[None, :].repeat(CENTRE_WEIGHT, axis=0)]
     radius = [np.zeros(CENTRE_WEIGHT)]
     for r in _RADII:
-        count = lib.qs_shell_points(
-            c, r, prep.nb_xyz, prep.nb_xyz32, int(prep.single_precision_check),
-            prep.nb_idx, prep.nb_dist, len(prep.nb_idx) if prep.nb_offsets[-1] else 0,
-            _UNIT, _UNIT_OFFSETS, len(_UNIT_OFFSETS) - 1, buf,
-        )  # fmt: skip
-        points.append(buf[:count].copy())
-        radius.append(np.full(count, r))
+        shell = compiled.shell_points(
+            c,
+            r,
+            prep.nb_xyz,
+            prep.nb_xyz32,
+            idx[0, :k],
+            dist[0, :k],
+            single_check=prep.single_precision_check,
+            unit=_UNIT,
+            set_offsets=_UNIT_OFFSETS,
+        )
+        points.append(shell)
+        radius.append(np.full(len(shell), r))
     pts = np.concatenate(points)
     rad = np.concatenate(radius)
     values = sample_points(prep.dmap, pts)

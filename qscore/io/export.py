@@ -55,9 +55,10 @@ def mmcif_text(model: AtomModel, q: np.ndarray | None, *, b_iso: np.ndarray | No
     no Q item is added; with ``b_iso`` the B-factors of the model's atoms are replaced
     (B-factors from Q-scores).
     """
-    if model.document is None or model.atom_site_rows is None:
+    text = model.document_text if model.document is None else model.document.as_string()
+    if text is None or model.atom_site_rows is None:
         raise ExportError("This model was not read from a file, so it cannot be written back.")
-    doc = gemmi.cif.read_string(model.document.as_string())
+    doc = gemmi.cif.read_string(text)
     block = doc.sole_block() if len(doc) == 1 else doc[0]
     category = block.get_mmcif_category("_atom_site.", raw=True)
     n_rows = len(category["Cartn_x"])
@@ -99,9 +100,10 @@ def stored_qscores(model: AtomModel) -> np.ndarray | None:
     ModelFormatError
         If the Q item holds a value that is not a number.
     """
-    if model.document is None or model.atom_site_rows is None:
+    document = model.cif_document()
+    if document is None or model.atom_site_rows is None:
         return None
-    block = model.document.sole_block() if len(model.document) == 1 else model.document[0]
+    block = document.sole_block() if len(document) == 1 else document[0]
     for item in QSCORE_ITEMS:
         values = block.find_values(f"_atom_site.{item}")
         if not values:

@@ -14,6 +14,7 @@ import os
 import re
 import stat
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -41,6 +42,9 @@ GLYCAN_KINDS = (gemmi.ResidueKind.PYR, gemmi.ResidueKind.KET)
 RESIDUE_KINDS = ("protein", "nucleic", "ligand", "glycan", "water", "ion")
 
 _MAX_MODEL_BYTES = 4 * 1024**3
+#: Models with more atoms keep the mmCIF text they were read from instead of gemmi's parsed
+#: document (several times larger in memory); writing them back parses the text again.
+KEEP_DOCUMENT_ATOMS = 250_000
 #: The only item whose resolution may stand for the map's: an EM reconstruction's.
 EM_RESOLUTION_ITEM = "_em_3d_reconstruction.resolution"
 #: Resolutions of diffraction data (X-ray, neutron, electron crystallography), never the map's.
@@ -77,6 +81,14 @@ class AtomModel:
     source: str = ""
     document: gemmi.cif.Document | None = field(default=None, repr=False)
     atom_site_rows: np.ndarray | None = field(default=None, repr=False)
+    document_text: str | None = field(default=None, repr=False)
+
+    def cif_document(self) -> gemmi.cif.Document | None:
+        """The mmCIF document the model was read from (parsed again from its text for large
+        models, which do not keep the parsed document), or None for a model built in memory."""
+        if self.document is None and self.document_text is not None:
+            return gemmi.cif.read_string(self.document_text)
+        return self.document
 
     @property
     def n_atoms(self) -> int:
@@ -150,8 +162,10 @@ def read_model(source: str | os.PathLike | bytes, *, name: str | None = None) ->
     text, is_cif, notes = _decode(raw, label)
     del raw
     doc = _parse_document(text, is_cif, label)
-    del text
     block = doc.sole_block() if len(doc) == 1 else doc[0]
+    large = is_cif and len(block.find_values("_atom_site.Cartn_x")) > KEEP_DOCUMENT_ATOMS
+    source_text = text if large else None
+    del text
     try:
         model = _model_from_block(doc, block, label)
     except OverflowError:
@@ -160,6 +174,8 @@ def read_model(source: str | os.PathLike | bytes, *, name: str | None = None) ->
             "9,223,372,036,854,775,807); the file is damaged."
         ) from None
     _check_coordinates(model.xyz, label)
+    if source_text is not None:
+        model = replace(model, document=None, document_text=source_text)
     return replace(model, notes=(*notes, *model.notes)) if notes else model
 
 
@@ -354,71 +370,108 @@ _COLUMNS = (
 )
 
 
-def _atom_site_columns(block: gemmi.cif.Block, label: str) -> dict[str, list[str]]:
-    """The ``_atom_site`` columns present in the block, as lists of strings."""
+class _Columns:
+    """The ``_atom_site`` columns present in a block, read from gemmi one at a time when asked.
+
+    Only the columns the model needs are turned into Python strings, one column at a time, so a
+    model of millions of atoms never holds more than one column as Python objects; ``keep`` (set
+    for multi-model files) selects the rows of the first model.
+    """
+
+    def __init__(self, table: gemmi.cif.Table, order: tuple[str, ...]) -> None:
+        self._table = table
+        self._index = {col: i for i, col in enumerate(order) if table.has_column(i)}
+        self.length = len(table)
+        self.keep: np.ndarray | None = None
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._index
+
+    def raw(self, name: str) -> list[str] | np.ndarray:
+        """The column's raw CIF values (quotes kept), first model only: a list of strings, or an
+        object array when rows are selected."""
+        values = list(self._table.column(self._index[name]))
+        return values if self.keep is None else np.array(values, dtype=object)[self.keep]
+
+
+def _atom_site_columns(block: gemmi.cif.Block, label: str) -> _Columns:
+    """The ``_atom_site`` columns present in the block."""
     order = ("Cartn_x", *(c for c in _COLUMNS if c != "Cartn_x"))
     table = block.find("_atom_site.", [order[0], *("?" + c for c in order[1:])])
     if len(table) == 0:
         raise EmptyModelError(f"{label} has no atoms (no _atom_site records with coordinates).")
-    cols = {col: list(table.column(i)) for i, col in enumerate(order) if table.has_column(i)}
+    cols = _Columns(table, order)
     for needed in ("Cartn_y", "Cartn_z"):
         if needed not in cols:
             raise ModelFormatError(f"{label} has atoms without coordinates ({needed} missing).")
     return cols
 
 
-def _pick(cols: dict[str, list[str]], *names: str, default: str = "") -> np.ndarray:
-    """First available column among ``names``, with CIF null markers replaced by ``default``."""
+def _pick(
+    cols: _Columns, *names: str, default: str = "", clean: Callable[[str], str] | None = None
+) -> np.ndarray:
+    """First available column among ``names`` as strings, CIF quotes removed, null markers
+    replaced by ``default`` and ``clean`` applied. Each distinct value is handled once, so this
+    stays fast for millions of atoms."""
     for n in names:
         if n in cols:
-            arr = np.array([gemmi.cif.as_string(v) for v in cols[n]], dtype=object)
-            arr[(arr == "?") | (arr == ".")] = default
-            return arr.astype(str)
-    length = len(cols["Cartn_x"])
-    return np.full(length, default, dtype=object).astype(str)
+            codes, distinct = pd.factorize(np.asarray(cols.raw(n), dtype=object))
+            text = [gemmi.cif.as_string(v) for v in distinct]
+            text = [default if v in ("?", ".") else v for v in text]
+            if clean is not None:
+                text = [clean(v) for v in text]
+            return np.array(text or [default], dtype=str)[codes]
+    length = cols.length if cols.keep is None else int(np.count_nonzero(cols.keep))
+    text = default if clean is None else clean(default)
+    return np.full(length, text, dtype=object).astype(str)
 
 
-def _numbers(cols: dict[str, list[str]], name: str, label: str, default: float) -> np.ndarray:
+def _numbers(cols: _Columns, name: str, label: str, default: float) -> np.ndarray:
     """A numeric column; nulls become ``default``; garbage is a clear error."""
     if name not in cols:
-        return np.full(len(cols["Cartn_x"]), default)
-    values = np.array(cols[name], dtype=object)
-    null = (values == "?") | (values == ".")
-    values[null] = str(default)
+        length = cols.length if cols.keep is None else int(np.count_nonzero(cols.keep))
+        return np.full(length, default)
+    raw = cols.raw(name)
+    try:
+        return np.array(raw, dtype=np.float64)
+    except ValueError:
+        pass
+    values = np.array(raw, dtype=object)
+    values[(values == "?") | (values == ".")] = str(default)
     try:
         return values.astype(np.float64)
     except ValueError as exc:
         raise ModelFormatError(f"{label} has a non-numeric value in _atom_site.{name}.") from exc
 
 
+def _atom_name(text: str) -> str:
+    """An atom name without the double quotes some writers leave in it."""
+    return text.replace('"', "").strip()
+
+
 def _model_from_block(doc: gemmi.cif.Document, block: gemmi.cif.Block, label: str) -> AtomModel:
     """Build the per-atom arrays of the first model from an mmCIF block."""
     cols = _atom_site_columns(block, label)
     notes: list[str] = []
-    rows = np.arange(len(cols["Cartn_x"]))
+    rows = np.arange(cols.length)
     models = _pick(cols, "pdbx_PDB_model_num", default="1")
     first = models[0]
     if np.any(models != first):
         n_models = len(dict.fromkeys(models.tolist()))
         notes.append(f"The file holds {n_models} models; only the first (model {first}) is used.")
         keep = models == first
-        cols = {k: [v for v, m in zip(vals, keep, strict=True) if m] for k, vals in cols.items()}
+        cols.keep = keep
         rows = rows[keep]
 
     xyz = np.stack([_numbers(cols, c, label, np.nan) for c in ("Cartn_x", "Cartn_y", "Cartn_z")], 1)
     if not np.all(np.isfinite(xyz)):
         raise ModelFormatError(f"{label} has atoms with missing or non-numeric coordinates.")
-    element = np.char.upper(_pick(cols, "type_symbol").astype(str))
-    name = _pick(cols, "auth_atom_id", "label_atom_id")
-    name = np.char.strip(np.char.replace(name.astype(str), '"', ""))
+    element = _pick(cols, "type_symbol", clean=str.upper)
+    name = _pick(cols, "auth_atom_id", "label_atom_id", clean=_atom_name)
     element = _fill_missing_elements(element, name)
     resname = _pick(cols, "auth_comp_id", "label_comp_id")
     chain = _pick(cols, "auth_asym_id", "label_asym_id", default="A")
-    resseq_s = _pick(cols, "auth_seq_id", "label_seq_id", default="0")
-    try:
-        resseq = resseq_s.astype(np.int64)
-    except ValueError as exc:
-        raise ModelFormatError(f"{label} has a non-integer residue number.") from exc
+    resseq = _integers(_pick(cols, "auth_seq_id", "label_seq_id", default="0"), label)
     icode = _pick(cols, "pdbx_PDB_ins_code")
     altloc = _pick(cols, "label_alt_id")
     occupancy = _numbers(cols, "occupancy", label, 1.0)
@@ -432,7 +485,10 @@ def _model_from_block(doc: gemmi.cif.Document, block: gemmi.cif.Block, label: st
             f"{int(is_h.sum())} hydrogen/deuterium atoms are not scored; each takes the Q "
             "of the heavy atom it is bonded to."
         )
-    atomic_number = np.array([gemmi.Element(e).atomic_number for e in element], dtype=np.int16)
+    symbols, codes = np.unique(element, return_inverse=True)
+    atomic_number = np.array([gemmi.Element(e).atomic_number for e in symbols], dtype=np.int16)[
+        codes
+    ]
     resolution = _resolution(block)
     if resolution is None and (note := _diffraction_note(block)):
         notes.append(note)
@@ -461,6 +517,15 @@ def _model_from_block(doc: gemmi.cif.Document, block: gemmi.cif.Block, label: st
         document=doc,
         atom_site_rows=rows,
     )
+
+
+def _integers(text: np.ndarray, label: str) -> np.ndarray:
+    """Residue numbers from their text (each distinct value converted once)."""
+    distinct, codes = np.unique(text, return_inverse=True)
+    try:
+        return np.array([int(v) for v in distinct], dtype=np.int64)[codes]
+    except ValueError as exc:
+        raise ModelFormatError(f"{label} has a non-integer residue number.") from exc
 
 
 def _fill_missing_elements(element: np.ndarray, name: np.ndarray) -> np.ndarray:

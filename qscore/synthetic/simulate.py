@@ -21,7 +21,7 @@ from qscore.analysis.noise import ENVELOPE, lowpass_filter
 from qscore.errors import ParameterError
 from qscore.io.maps import DensityMap
 
-__all__ = ["box_for", "model_density", "simulate_map"]
+__all__ = ["box_for", "envelope_mask", "model_density", "simulate_map"]
 
 
 def _structure(model: gemmi.Structure | str) -> gemmi.Structure:
@@ -111,7 +111,7 @@ def simulate_map(
         rng = np.random.default_rng(seed)
         white = rng.standard_normal(signal.shape)
         band = sfft.irfftn(sfft.rfftn(white) * multiplier, s=signal.shape)
-        envelope = _envelope(xyz, origin, signal.shape, step)
+        envelope = envelope_mask(xyz, origin, signal.shape, step)
         rms_signal = float(np.sqrt(np.mean(filtered[envelope] ** 2)))
         rms_noise = float(np.sqrt(np.mean(band**2)))
         values = filtered + band * (noise * rms_signal / rms_noise)
@@ -128,12 +128,14 @@ def simulate_map(
     )
 
 
-def _envelope(xyz: np.ndarray, origin: np.ndarray, shape_zyx, step: float) -> np.ndarray:
-    """Boolean [z, y, x] mask of voxels within ENVELOPE Å of an atom."""
-    reach = int(np.ceil(ENVELOPE / step))
+def envelope_mask(
+    xyz: np.ndarray, origin: np.ndarray, shape_zyx, step: float, distance: float = ENVELOPE
+) -> np.ndarray:
+    """Boolean [z, y, x] mask of voxels within ``distance`` Å (default ENVELOPE) of an atom."""
+    reach = int(np.ceil(distance / step))
     r = np.arange(-reach, reach + 1)
     offsets = np.stack(np.meshgrid(r, r, r, indexing="ij"), axis=-1).reshape(-1, 3)
-    offsets = offsets[np.linalg.norm(offsets * step, axis=1) <= ENVELOPE]
+    offsets = offsets[np.linalg.norm(offsets * step, axis=1) <= distance]
     centre = np.rint((xyz - origin) / step).astype(int)
     idx = (centre[:, None, :] + offsets[None, :, :]).reshape(-1, 3)
     upper = np.array(shape_zyx[::-1])
