@@ -52,9 +52,9 @@ def _open(pw, url: str, console_errors: list[str]):
     return browser, page
 
 
-def _viewer_drew(page, label_part: str, name: str) -> float:
+def _viewer_drew(page, label_part: str, name: str) -> tuple[float, int]:
     """Wait for the 3D view to zoom to a residue containing ``label_part``; screenshot it and
-    return the share of drawn pixels."""
+    return the share of drawn pixels and the number of model B's atoms in the scene."""
     from playwright.sync_api import expect
 
     frame = page.frame_locator('iframe[title="st.iframe"]').first
@@ -64,7 +64,8 @@ def _viewer_drew(page, label_part: str, name: str) -> float:
     page.wait_for_timeout(1500)
     canvas = frame.locator("canvas").first
     expect(canvas).to_be_visible()
-    return _non_background_fraction(canvas.screenshot(path=ARTIFACTS / name))
+    overlay = int(status.get_attribute("data-overlay-atoms") or 0)
+    return _non_background_fraction(canvas.screenshot(path=ARTIFACTS / name)), overlay
 
 
 def test_compare_two_models_in_the_browser(app_url, moved_model):  # noqa: F811
@@ -97,11 +98,12 @@ def test_compare_two_models_in_the_browser(app_url, moved_model):  # noqa: F811
         page.wait_for_timeout(1000)
         page.screenshot(path=ARTIFACTS / "compare_01_models.png", full_page=True)
         assert plot.locator(".point").count() > 500
-        drawn = _viewer_drew(page, "A 19", "compare_02_superposed.png")
+        drawn, overlay = _viewer_drew(page, "A 19", "compare_02_superposed.png")
         page.get_by_text("Both sides in 3D", exact=True).scroll_into_view_if_needed()
         page.screenshot(path=ARTIFACTS / "compare_03_models_3d.png")
         browser.close()
     assert drawn > 0.02, "the 3D view drew nothing"
+    assert overlay > 0, "model B was not drawn over model A"
     assert not console_errors, f"browser console errors: {console_errors}"
 
 
@@ -126,7 +128,19 @@ def test_ligand_pose_scenario_in_the_browser(app_url):  # noqa: F811
         assert bars.locator(".point").count() == 4  # two poses in two maps
         page.wait_for_timeout(1000)
         page.screenshot(path=ARTIFACTS / "compare_04_ligand_poses.png")
-        drawn = _viewer_drew(page, "L 1 LIG", "compare_05_ligand_3d.png")
+        drawn, overlay = _viewer_drew(page, "L 1 LIG", "compare_05_ligand_3d.png")
+        # The same residue between the two maps: map B's mesh drawn beside map A's.
+        page.get_by_text("the two maps (with model A)").click()
+        status = page.frame_locator('iframe[title="st.iframe"]').first.locator("#qs-status")
+        expect(status).to_have_attribute("data-overlay-mesh", "1", timeout=180_000)
+        expect(status).to_have_attribute("data-rendered", "1", timeout=60_000)
+        page.wait_for_timeout(1500)
+        maps_drawn = _non_background_fraction(
+            page.frame_locator('iframe[title="st.iframe"]')
+            .first.locator("canvas")
+            .first.screenshot(path=ARTIFACTS / "compare_06_two_maps_3d.png")
+        )
         browser.close()
-    assert drawn > 0.02, "the 3D view drew nothing"
+    assert drawn > 0.02 and maps_drawn > 0.02, "the 3D view drew nothing"
+    assert overlay > 0, "the flipped pose was not drawn over the correct one"
     assert not console_errors, f"browser console errors: {console_errors}"

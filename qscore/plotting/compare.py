@@ -148,7 +148,7 @@ def pose_figure(
                 hovertemplate=f"<b>%{{x}}</b> · {name}<br>Q = %{{y:.3f}}<extra></extra>",
             )
         )
-    _band_lines(fig, resolution, sigma)
+    band = _band_lines(resolution, sigma)
     top = float(np.nanmax(frame["q"])) if len(frame) else 1.0
     return _layout(
         fig,
@@ -171,4 +171,5 @@ def pose_figure(
         height=height,
         legend_title_text="",
         colorway=[PEAK],
+        **band,
     )

@@ -559,6 +559,7 @@ _SCRIPT = """
           coords: S.focusPoints, seldist: S.meshZone});
       }
     }
+    status.dataset.overlayMesh = surfaceB ? "1" : "0";
     status.dataset.meshDraws = String(parseInt(status.dataset.meshDraws || "0", 10) + 1);
   }
   function scheduleMesh() {
