@@ -119,6 +119,7 @@ def test_identical_inputs(capsys, emd30342):
          "noise samples"),
         (["--map", "{map}", "--model", "{nores}", "--model", "{nores}"], "resolution"),
         (["--map", "{map}", "--model", "{model}", "--model", "{far}"], "outside"),
+        (["--map", "{map}", "--model", "{model}", "--model", "{nm}"], "packed far too densely"),
         (["--map", "{map}", "--model", "{model}", "--model", "{far}", "--residues-csv", "{model}"],
          "input files"),
         (["--map", "{map}", "--model", "{model}", "--model", "{model}", "--json", "{nodir}"],
@@ -126,17 +127,21 @@ def test_identical_inputs(capsys, emd30342):
     ],
 )  # fmt: skip
 def test_bad_input_is_one_sentence_and_exit_2(capsys, emd30342, tmp_path, args, words):
-    nores, far = tmp_path / "nores.pdb", tmp_path / "far.pdb"
+    nores, far, nm = tmp_path / "nores.pdb", tmp_path / "far.pdb", tmp_path / "nm.pdb"
     model = read_model(emd30342 / MODEL)
     write_pdb(model, model.b_iso, nores)
     moved = model.with_coordinates(model.xyz + 500.0)
     write_pdb(moved, moved.b_iso, far)
+    centre = model.xyz.mean(axis=0)
+    shrunk = model.with_coordinates((model.xyz - centre) * 0.1 + centre)  # coordinates in nm
+    write_pdb(shrunk, shrunk.b_iso, nm)
     values = {
         "map": emd30342 / MAP,
         "model": emd30342 / MODEL,
         "missing": tmp_path / "missing.mrc",
         "nores": nores,
         "far": far,
+        "nm": nm,
         "nodir": tmp_path / "no" / "such" / "folder" / "out.json",
     }
     if "{missing}" in args and args[args.index("{missing}") - 1] == "--model":

@@ -43,6 +43,7 @@ from qscore.analysis.aggregate import residue_table
 from qscore.analysis.expected import verdict_codes
 from qscore.analysis.noise import NoiseLevel, band_limited_noise, noise_level, solvent_distance
 from qscore.engine import score
+from qscore.engine.packing import check_packing
 from qscore.errors import ParameterError
 from qscore.io.maps import DensityMap, crop_map, read_map
 from qscore.io.models import AtomModel, read_model
@@ -553,6 +554,8 @@ def load_and_score_pair(
     read_models = [
         read_model(src, name=name) for src, name in zip(models, model_names, strict=True)
     ]
+    for model in read_models:
+        check_packing(model.xyz[model.heavy], label=f"The model {model.source}".rstrip())
     margin = comparison_margin(resolve_resolution(resolution, read_models))
     xyz = np.concatenate([m.xyz for m in read_models])
     report(0, 2, "Reading the maps around the models")
@@ -586,9 +589,13 @@ def second_side(
     ------
     ParameterError
         Unless exactly one of ``model`` and ``dmap`` is given.
+    ModelFormatError
+        When ``model``'s atoms are packed far denser than any real structure.
     """
     if (model is None) == (dmap is None):
         raise ParameterError("Give side B either another model or another map, not both.")
+    if model is not None:
+        check_packing(model.xyz[model.heavy], label=f"The model {model.source}".rstrip())
     model = a.model if model is None else model
     dmap = a.dmap if dmap is None else dmap
     result = score(
