@@ -17,7 +17,7 @@ from plotly.offline import get_plotlyjs
 
 from qscore.cli.main import main
 
-from .conftest import EMD30342, require
+from .conftest import CHROMIUM, EMD30342, require, require_browser
 
 MAP = EMD30342 / "emd_30342_chainA_zone.mrc"
 MODEL = EMD30342 / "7cec_chainA.cif"
@@ -318,11 +318,11 @@ def offline_page(html: Path):
     """The report open in headless Chromium (Debian's, never a downloaded one) with every
     request outside the file blocked; yields the page and the lists of blocked requests, all
     requests and browser errors."""
-    from .test_browser import CHROMIUM, LAUNCH_ARGS
+    require_browser()
+    from playwright import sync_api
 
-    if not CHROMIUM.exists():
-        pytest.skip("chromium is not installed at /usr/bin/chromium (make browser installs it)")
-    sync_api = pytest.importorskip("playwright.sync_api")
+    from .test_browser import LAUNCH_ARGS
+
     url = html.resolve().as_uri()
     log: dict[str, list[str]] = {"blocked": [], "requested": [], "errors": []}
     with sync_api.sync_playwright() as pw:

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -48,6 +48,7 @@ from qscore.errors import ParameterError
 from qscore.io.maps import DensityMap, crop_map, read_map
 from qscore.io.models import AtomModel, read_model
 from qscore.pipeline import Scored, Source
+from qscore.progress import Progress
 
 __all__ = [
     "Comparison",
@@ -71,8 +72,6 @@ PERTURBATION = 0.5
 NOISE_PAD = 4.0
 #: Extra margin (Å) beyond the solvent distance kept when a map is cropped for a comparison.
 SOLVENT_SHELL = 4.0
-
-Progress = Callable[[int, int, str], None]
 
 
 @dataclass(frozen=True)

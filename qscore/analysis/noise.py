@@ -25,6 +25,7 @@ import numpy as np
 import scipy.fft as sfft
 from scipy.spatial import cKDTree
 
+from qscore.checks import check_resolution
 from qscore.errors import ParameterError
 from qscore.io.maps import DensityMap
 
@@ -60,13 +61,6 @@ MAX_VOXELS = 2_000_000
 _ONE_SIGMA_PERCENTILE = 100.0 * 0.5 * math.erfc(1.0 / math.sqrt(2.0))
 
 
-def _check_resolution(resolution: float) -> float:
-    value = float(resolution)
-    if not math.isfinite(value) or value <= 0:
-        raise ParameterError(f"The resolution must be a positive number of Å; got {resolution}.")
-    return value
-
-
 def lowpass_filter(
     shape_zyx: Sequence[int],
     voxel: float | Sequence[float],
@@ -78,7 +72,7 @@ def lowpass_filter(
 
     ``voxel`` is one spacing (Å) or three (x, y, z).
     """
-    d = _check_resolution(resolution)
+    d = check_resolution(resolution)
     vx, vy, vz = np.broadcast_to(np.asarray(voxel, dtype=float), (3,))
     fz = sfft.fftfreq(int(shape_zyx[0]), d=vz)
     fy = sfft.fftfreq(int(shape_zyx[1]), d=vy)
@@ -113,7 +107,7 @@ def band_limited_noise(
 
 def solvent_distance(resolution: float) -> float:
     """Distance (Å) from the atoms beyond which a map at ``resolution`` holds only noise."""
-    return max(SOLVENT_MIN_DISTANCE, SOLVENT_PER_RESOLUTION * _check_resolution(resolution))
+    return max(SOLVENT_MIN_DISTANCE, SOLVENT_PER_RESOLUTION * check_resolution(resolution))
 
 
 @dataclass(frozen=True)

@@ -71,8 +71,8 @@ def run(args: argparse.Namespace) -> int:
         parse_f_range,
         residue_correlations,
     )
-    from qscore.analysis.modelmap import check_resolution
     from qscore.analysis.summary import bfactor_summary
+    from qscore.checks import check_resolution
     from qscore.engine import score
     from qscore.errors import ParameterError
     from qscore.io import export

@@ -15,19 +15,18 @@ used and dropped, so memory stays linear in the atoms with a small constant.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from qscore import defaults
 from qscore.engine import compiled
+from qscore.engine.correlation import pearson
 from qscore.engine.packing import check_packing
 from qscore.errors import DenseModelError, NoOverlapError, ParameterError
 from qscore.io.maps import DensityMap, inside_map, outside_message
 from qscore.io.models import AtomModel
-
-Progress = Callable[[int, int, str], None]
+from qscore.progress import Progress
 
 #: Number of spiral points of each try (8, 10, …, 106) and the minimum accepted per shell.
 MIN_POINTS = 8
@@ -294,12 +293,42 @@ def score(
     progress: Progress | None = None,
     threads: int | None = None,
 ) -> ScoreResult:
-    """Per-atom Q-scores of ``model`` in ``dmap``.
+    """Per-atom Q-scores of ``model`` in ``dmap``, as MapQ computes them.
 
-    ``selection`` (indices or a boolean mask) limits which atoms are scored; every non-hydrogen
-    atom of the model still acts as a neighbour, as in MapQ. Hydrogens take the Q of the heavy
-    atom they are bonded to. ``threads`` defaults to ``QSCORE_THREADS`` or the machine's cores;
-    it never changes the result. Raises :class:`NoOverlapError` when no scored atom lies in the map.
+    Every non-hydrogen atom of the model acts as a neighbour (sample points closer to another
+    atom are rejected), as in MapQ. Hydrogens take the Q of the heavy atom they are bonded to.
+
+    Parameters
+    ----------
+    dmap : DensityMap
+        The map (cropped or whole; any cell).
+    model : AtomModel
+        The model, in the map's frame.
+    sigma : float, optional
+        Width (Å) of the reference Gaussian: 0.4 as the EMDB, 0.6 as MapQ in Chimera.
+    mode : {"direct", "mapq-multiprocess"}, optional
+        MapQ's single-process sampling, or its multi-process path (as the EMDB runs it).
+    selection : numpy.ndarray, optional
+        Indices or a boolean mask of the atoms to score (all by default).
+    progress : callable, optional
+        ``progress(done, total, stage)`` as scoring advances.
+    threads : int, optional
+        Threads of the compiled kernel (``QSCORE_THREADS`` or the machine's cores by default);
+        it never changes the result.
+
+    Returns
+    -------
+    ScoreResult
+        ``q`` per atom (NaN where not scored), ``model_q``, and how it was obtained.
+
+    Raises
+    ------
+    NoOverlapError
+        No scored atom lies inside the map.
+    DenseModelError
+        The atoms are packed far too densely (coordinates in nm, a pile-up).
+    ParameterError
+        Sigma or the mode is not valid.
     """
     _check(sigma, mode)
     start = time.perf_counter()
@@ -388,15 +417,6 @@ def _run_kernel(
     return over
 
 
-def _pearson(d: np.ndarray, g: np.ndarray) -> float:
-    """Chimera's one-pass correlation about the mean, as the kernel computes it; 0 if undefined."""
-    n = float(len(d))
-    md, mg = d.sum() / n, g.sum() / n
-    product = max((np.dot(d, d) - n * md * md) * (np.dot(g, g) - n * mg * mg), 0.0)
-    root = np.sqrt(product)
-    return float((np.dot(d, g) - n * md * mg) / root) if root > 0 else 0.0
-
-
 def _copy_to_hydrogens(model: AtomModel, q: np.ndarray) -> None:
     """Hydrogens take the Q of the heavy atom they are bonded to (in place)."""
     h = np.flatnonzero(model.is_hydrogen & (model.hydrogen_parent >= 0))
@@ -441,7 +461,7 @@ def atom_samples(
     rad = np.concatenate(radius)
     values = sample_points(prep.dmap, pts)
     reference = np.exp(-0.5 * (rad / sigma) ** 2)
-    q = _pearson(values, reference)
+    q = pearson(values, reference)
     return RadialSamples(
         index=index, points=pts, radius=rad, values=values, reference=reference, q=float(q)
     )

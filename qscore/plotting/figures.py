@@ -74,7 +74,7 @@ def annotate_residues(
     (Q − Q_peak) and ``verdict`` (below / typical / above, "" without bands) from ``column``."""
     out = residues.copy()
     bands = expected_q(resolution, sigma) if resolution else None
-    if bands is None:
+    if bands is None or not resolution:
         for name in ("expected", "low95", "high95", "deviation"):
             out[name] = np.nan
         out["verdict"] = ""

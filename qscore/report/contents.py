@@ -9,7 +9,7 @@ The numbers come from the functions the command line uses: the scoring document 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,9 +21,9 @@ from qscore.analysis.reference import ReferenceTable
 from qscore.analysis.summary import bfactor_summary, score_summary
 from qscore.analysis.tables import Analysis
 from qscore.pipeline import Scored
+from qscore.progress import Progress
 from qscore.report.provenance import InputFile, software, timestamp
 
-Progress = Callable[[int, int, str], None]
 #: Version of the report's embedded JSON document.
 FORMAT_VERSION = 1
 
