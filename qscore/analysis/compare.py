@@ -47,7 +47,7 @@ from qscore.engine.packing import check_packing
 from qscore.errors import ParameterError
 from qscore.io.maps import DensityMap, crop_map, read_map
 from qscore.io.models import AtomModel, read_model
-from qscore.pipeline import Scored, Source
+from qscore.pipeline import ModelSource, Scored, Source
 from qscore.progress import Progress
 
 __all__ = [
@@ -115,7 +115,19 @@ def _keys(residues: pd.DataFrame) -> pd.DataFrame:
 
 
 def match_residues(a: AtomModel, b: AtomModel) -> Matching:
-    """Match the residues of two models by chain, number, insertion code and name."""
+    """Match the residues of two models by chain, number, insertion code and name.
+
+    Parameters
+    ----------
+    a, b : AtomModel
+        The two models; a key that occurs several times in one model is matched by order.
+
+    Returns
+    -------
+    Matching
+        Matched rows of ``a.residues`` and ``b.residues`` (pairwise, in ``a``'s order) and the
+        rows of each without a partner.
+    """
     ka, kb = _keys(a.residues), _keys(b.residues)
     on = [*KEY, "occurrence"]
     merged = ka.merge(kb, on=on, how="inner", suffixes=("_a", "_b")).sort_values("row_a")
@@ -320,7 +332,12 @@ def _noise_samples(
     if shared:
         around_a = around_b = np.concatenate([around_a, around_b])
     out = np.empty((rule.samples, len(rows_a)))
-    kwargs = {"sigma": a.result.sigma, "mode": a.result.mode, "threads": threads}
+
+    def rescore(dmap: DensityMap, model: AtomModel, atoms: np.ndarray) -> np.ndarray:
+        return score(
+            dmap, model, sigma=a.result.sigma, mode=a.result.mode, selection=atoms, threads=threads
+        ).q
+
     for k in range(rule.samples):
         progress(k, rule.samples, "Resampling the maps' noise")
         map_a = _noisy(a.dmap, around_a, PERTURBATION * levels[0].sigma, resolution, rng)
@@ -329,8 +346,8 @@ def _noise_samples(
             if shared
             else _noisy(b.dmap, around_b, PERTURBATION * levels[1].sigma, resolution, rng)
         )
-        qa = score(map_a, a.model, selection=atoms_a, **kwargs).q
-        qb = score(map_b, b.model, selection=atoms_b, **kwargs).q
+        qa = rescore(map_a, a.model, atoms_a)
+        qb = rescore(map_b, b.model, atoms_b)
         out[k] = _rows_q(b.model, qb, rows_b) - _rows_q(a.model, qa, rows_a)
     progress(rule.samples, rule.samples, "Resampling the maps' noise")
     return out
@@ -473,13 +490,12 @@ def _heavy_counts(model: AtomModel) -> np.ndarray:
 def _notes(
     levels: tuple[NoiseLevel | None, NoiseLevel | None], shared: bool, labels: tuple[str, str]
 ) -> tuple[str, ...]:
-    if levels[0] is None:
+    level_a, level_b = levels
+    if level_a is None:
         return ("Every matched residue has exactly the same Q on both sides.",)
-    if shared:
-        return (f"Map: {levels[0].sentence}.",)
-    return tuple(
-        f"Map {name}: {level.sentence}." for name, level in zip(labels, levels, strict=True)
-    )
+    if shared or level_b is None:
+        return (f"Map: {level_a.sentence}.",)
+    return (f"Map {labels[0]}: {level_a.sentence}.", f"Map {labels[1]}: {level_b.sentence}.")
 
 
 def comparison_margin(resolution: float) -> float:
@@ -490,6 +506,18 @@ def comparison_margin(resolution: float) -> float:
 
 def resolve_resolution(resolution: float | None, models: Sequence[AtomModel]) -> float:
     """``resolution``, else the first one recorded in the models' mmCIF files.
+
+    Parameters
+    ----------
+    resolution : float or None
+        The resolution given by the user (Å).
+    models : sequence of AtomModel
+        Models whose recorded EM resolution is used, in order, when none is given.
+
+    Returns
+    -------
+    float
+        The resolution in Å.
 
     Raises
     ------
@@ -520,7 +548,7 @@ def _same_map(first: DensityMap, second: DensityMap) -> bool:
 
 def load_and_score_pair(
     maps: Sequence[Source],
-    models: Sequence[Source],
+    models: Sequence[ModelSource],
     *,
     resolution: float | None = None,
     sigma: float = defaults.SIGMA,
@@ -533,13 +561,37 @@ def load_and_score_pair(
     """Read one map and two models, or two maps and one model, and score both sides.
 
     Maps are cropped around all the models with :func:`comparison_margin` (at ``resolution``,
-    else the models' recorded one); with one map, both sides share one :class:`~qscore.io.maps.DensityMap`.
+    else the models' recorded one); with one map, both sides share one
+    :class:`~qscore.io.maps.DensityMap`.
+
+    Parameters
+    ----------
+    maps, models : sequence of str, path or bytes
+        One map and two models, or two maps and one model (side A first).
+    resolution : float, optional
+        The maps' resolution (Å); default: the one recorded in the models.
+    sigma, mode : optional
+        The engine's parameters, as :func:`qscore.engine.score`.
+    map_names, model_names : sequence of str, optional
+        Names for inputs given as bytes (used in messages and results).
+    progress : callable, optional
+        ``progress(done, total, stage)``.
+    threads : int, optional
+        Threads of the compiled kernel.
+
+    Returns
+    -------
+    tuple of Scored
+        Side A and side B, ready for :func:`compare`.
 
     Raises
     ------
     ParameterError
         Unless exactly one of ``maps`` and ``models`` holds two inputs and the other one, or
         when no resolution is known.
+    ModelFormatError
+        When a model's atoms are packed far denser than any real structure (checked before
+        the maps are read).
     """
     if sorted((len(maps), len(models))) != [1, 2]:
         raise ParameterError(
@@ -584,6 +636,22 @@ def second_side(
     """Side B of a comparison with ``a``: another model in A's map, or A's model in another map
     (scored with A's sigma and mode).
 
+    Parameters
+    ----------
+    a : Scored
+        Side A.
+    model, dmap : optional
+        Exactly one of them: the other model, or the other map (in A's frame).
+    progress : callable, optional
+        ``progress(done, total, stage)``.
+    threads : int, optional
+        Threads of the compiled kernel.
+
+    Returns
+    -------
+    Scored
+        Side B.
+
     Raises
     ------
     ParameterError
@@ -612,6 +680,20 @@ def ligand_table(
     and result: ``chain, resseq, icode, resname, kind, result, q, verdict`` (``below``,
     ``typical``, ``above``, or "" without bands). The paper's pose comparison (Fig. 4 e–j) is
     this table for two poses in two maps.
+
+    Parameters
+    ----------
+    results : mapping of str to Scored
+        The results to tabulate, by name (e.g. ``"model A · map B"``).
+    resolution : float or None
+        The resolution of the bands; None leaves ``verdict`` empty.
+    sigma : float
+        The sigma the results were scored with.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per molecule and result.
     """
     frames = []
     for name, scored in results.items():

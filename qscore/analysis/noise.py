@@ -63,7 +63,7 @@ _ONE_SIGMA_PERCENTILE = 100.0 * 0.5 * math.erfc(1.0 / math.sqrt(2.0))
 
 def lowpass_filter(
     shape_zyx: Sequence[int],
-    voxel: float | Sequence[float],
+    voxel: float | Sequence[float] | np.ndarray,
     resolution: float,
     sharpen_b: float = 0.0,
 ) -> np.ndarray:
@@ -87,7 +87,7 @@ def lowpass_filter(
 
 def band_limited_noise(
     shape_zyx: Sequence[int],
-    voxel: float | Sequence[float],
+    voxel: float | Sequence[float] | np.ndarray,
     resolution: float,
     rng: np.random.Generator,
 ) -> np.ndarray:
@@ -155,7 +155,27 @@ def signal_rms(dmap: DensityMap, xyz: np.ndarray, baseline: float = 0.0) -> floa
 
 def noise_level(dmap: DensityMap, xyz: np.ndarray, resolution: float) -> NoiseLevel:
     """The noise RMS of ``dmap`` around the atoms at ``xyz``, measured in the solvent when the
-    map has one, else assumed typical of EMDB maps (see the module notes)."""
+    map has one, else assumed typical of EMDB maps (see the module notes).
+
+    Parameters
+    ----------
+    dmap : DensityMap
+        The map.
+    xyz : numpy.ndarray
+        (n, 3) coordinates (Å) of every atom of the models in it.
+    resolution : float
+        The map's resolution (Å); sets how far from the atoms the solvent starts.
+
+    Returns
+    -------
+    NoiseLevel
+        The level (map units), whether it was measured or assumed, and a sentence saying so.
+
+    Raises
+    ------
+    ParameterError
+        When the resolution is not positive, or the map has no density around the model.
+    """
     reach = solvent_distance(resolution)
     values, distance = _voxels_and_distances(dmap, xyz, reach)
     solvent = values[~np.isfinite(distance)]

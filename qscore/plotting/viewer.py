@@ -397,7 +397,7 @@ def build_scene(
             "reference": contour.reference,
         }
     if overlay is not None:
-        centre = model.xyz[focus.atoms] if "density" in scene else None
+        centre = model.xyz[focus.atoms] if focus is not None and "density" in scene else None
         scene["overlay"] = _overlay_scene(overlay, centre)
     return scene
 
