@@ -31,7 +31,7 @@ import scipy.fft
 from scipy.spatial import cKDTree
 
 from qscore import defaults
-from qscore.engine.compiled import lib
+from qscore.engine import compiled
 from qscore.errors import NoOverlapError, ParameterError
 from qscore.io.maps import DensityMap, crop_map, sample
 from qscore.io.models import AtomModel
@@ -127,7 +127,7 @@ def molmap(
     norm = (2.0 * math.pi) ** -1.5 / sigma**3
     weight = np.asarray(model.atomic_number, dtype=np.float64)[index] * norm
     grid = np.zeros((int(size[2]), int(size[1]), int(size[0])), dtype=np.float32)
-    lib.qs_splat(
+    compiled.load().qs_splat(
         grid, *grid.shape, np.ascontiguousarray(origin, dtype=np.float64),
         np.ascontiguousarray(voxel, dtype=np.float64), len(xyz), xyz,
         np.ascontiguousarray(weight), sigma, cutoff * sigma,

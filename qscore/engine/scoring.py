@@ -6,8 +6,12 @@ that no other non-hydrogen atom of the model comes strictly closer to than 0.9·
 with at least 8 such points is kept whole, and a shell with no such try is left out. Q is the
 Pearson correlation of the samples with a Gaussian of width ``sigma``.
 
-The compiled kernel (C with OpenMP, ``qscore/engine/_kernel.c``) works atom by atom, so results do not
-depend on the number of threads.
+Two engines compute the same numbers: the compiled kernel (C with OpenMP,
+``qscore/engine/_kernel.c``), which works atom by atom, so results do not depend on the number of
+threads, and the NumPy reference (:mod:`qscore.engine.numpy_engine`), vectorized over atoms and
+points. :func:`qscore.engine.choice.choose_engine` picks one (``QSCORE_ENGINE``, or the NumPy
+engine when the kernel was not built); :func:`score` and :func:`atom_samples` take an ``engine``
+argument that overrides it.
 """
 
 from __future__ import annotations
@@ -19,57 +23,44 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from qscore import defaults
-from qscore.engine.compiled import default_threads, lib
+from qscore.engine import compiled, numpy_engine
+from qscore.engine.choice import choose_engine
+from qscore.engine.shells import (
+    CENTRE_WEIGHT,
+    REJECT_FACTOR,
+    reference_values,
+    shell_radii,
+    spiral_points,
+)
+from qscore.engine.shells import RADII as _RADII
+from qscore.engine.shells import UNIT as _UNIT
+from qscore.engine.shells import UNIT_OFFSETS as _UNIT_OFFSETS
 from qscore.errors import NoOverlapError, ParameterError
-from qscore.io.maps import DensityMap
+from qscore.io.maps import DensityMap, sample
 from qscore.io.models import AtomModel
+
+__all__ = [
+    "Progress",
+    "RadialSamples",
+    "ScoreResult",
+    "atom_samples",
+    "sample_points",
+    "score",
+    "shell_radii",
+    "spiral_points",
+]
 
 Progress = Callable[[int, int, str], None]
 
-#: Number of spiral points of each try (8, 10, …, 106) and the minimum accepted per shell.
-MIN_POINTS = 8
-N_TRIES = 50
-CENTRE_WEIGHT = 8
-#: Rejection radius as a fraction of the shell radius.
-REJECT_FACTOR = 0.9
 _CHUNK = 4096
-
-
-def shell_radii(step: float = 0.1, to_radius: float = 2.0) -> np.ndarray:
-    """Shell radii built by repeated addition, as MapQ does (0.1, 0.2, 0.30000000000000004, …)."""
-    radii = []
-    r = step
-    while r < to_radius + 0.001:
-        radii.append(r)
-        r += step
-    return np.array(radii)
-
-
-def spiral_points(n: int) -> np.ndarray:
-    """MapQ's deterministic spiral of ``n`` unit vectors from the −z to the +z pole."""
-    k = np.arange(1, n + 1)
-    h = -1.0 + 2.0 * (k - 1) / (n - 1)
-    phi = np.arccos(h)
-    theta = np.zeros(n)
-    for i in range(1, n - 1):
-        theta[i] = (theta[i - 1] + 3.6 / np.sqrt(n * (1.0 - h[i] * h[i]))) % (2.0 * np.pi)
-    return np.stack([np.sin(phi) * np.cos(theta), np.sin(phi) * np.sin(theta), np.cos(phi)], axis=1)
-
-
-def _spiral_table() -> tuple[np.ndarray, np.ndarray]:
-    """All 50 spirals concatenated, with the start offset of each."""
-    sets = [spiral_points(MIN_POINTS + 2 * i) for i in range(N_TRIES)]
-    offsets = np.cumsum([0] + [len(s) for s in sets]).astype(np.int64)
-    return np.ascontiguousarray(np.concatenate(sets)), offsets
-
-
-_UNIT, _UNIT_OFFSETS = _spiral_table()
-_RADII = shell_radii()
 
 
 @dataclass(frozen=True)
 class ScoreResult:
-    """Per-atom Q aligned with the model (NaN where not scored) and how it was obtained."""
+    """Per-atom Q aligned with the model (NaN where not scored) and how it was obtained.
+
+    ``engine`` names the engine that computed it: ``"compiled"`` or ``"numpy"``.
+    """
 
     q: np.ndarray
     sigma: float
@@ -78,6 +69,7 @@ class ScoreResult:
     atoms_scored: int
     atoms_outside: int
     notes: tuple[str, ...] = field(default=())
+    engine: str = "compiled"
 
     @property
     def model_q(self) -> float:
@@ -105,6 +97,7 @@ def _neighbour_lists(
     A neighbour at the centre's own position (the atom itself, or an exact duplicate) can never
     reject a point (it sits at exactly R) and is left out.
     """
+    lib = compiled.load()
     n = len(centres)
     counts = np.zeros(n, dtype=np.int64)
     total = lib.qs_neighbour_counts(n, centres, len(neighbours), neighbours, reach, threads, counts)
@@ -121,13 +114,38 @@ def _neighbour_lists(
     return offsets, idx, dist
 
 
-def sample_points(dmap: DensityMap, points: np.ndarray, threads: int | None = None) -> np.ndarray:
-    """Trilinear map values at points (float32 precision, 0 outside), as the engine samples."""
+def sample_points(
+    dmap: DensityMap,
+    points: np.ndarray,
+    threads: int | None = None,
+    *,
+    engine: str | None = None,
+) -> np.ndarray:
+    """Trilinear map values at points (float32 precision, 0 outside), as the engines sample.
+
+    Parameters
+    ----------
+    dmap : DensityMap
+        The map.
+    points : numpy.ndarray
+        ``(n, 3)`` Cartesian points (Å).
+    threads : int, optional
+        Threads of the compiled kernel (default ``QSCORE_THREADS`` or the machine's cores).
+    engine : str, optional
+        ``"compiled"``, ``"numpy"`` or ``"auto"``; default ``QSCORE_ENGINE`` (auto).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n,)`` float64 values, the same from both engines.
+    """
     points = np.ascontiguousarray(points, dtype=np.float64).reshape(-1, 3)
+    if choose_engine(engine) == "numpy":
+        return sample(dmap, points).astype(np.float64)
     grid = np.ascontiguousarray(dmap.values, dtype=np.float32)
     out = np.empty(len(points))
     nz, ny, nx = grid.shape
-    lib.qs_sample(
+    compiled.load().qs_sample(
         len(points),
         points,
         grid,
@@ -137,19 +155,23 @@ def sample_points(dmap: DensityMap, points: np.ndarray, threads: int | None = No
         np.ascontiguousarray(dmap.origin, dtype=np.float64),
         np.ascontiguousarray(dmap.voxel_size, dtype=np.float64),
         np.ascontiguousarray(dmap.to_index, dtype=np.float64),
-        threads or default_threads(),
+        threads or compiled.default_threads(),
         out,
     )
     return out
 
 
-def resample_to_aligned_lattice(dmap: DensityMap, lo: np.ndarray, hi: np.ndarray) -> DensityMap:
+def resample_to_aligned_lattice(
+    dmap: DensityMap, lo: np.ndarray, hi: np.ndarray, *, engine: str | None = None
+) -> DensityMap:
     """The map re-interpolated on nodes at integer multiples of the voxel size (MapQ multi-process).
 
     MapQ's multi-process path writes each worker a sub-map whose origin is rounded to a multiple
     of the voxel size and whose values are trilinear samples of the original map (0 outside it).
-    The box [lo, hi] (Å) is widened to whole voxels; the result is the same for any slab split.
+    The box [lo, hi] (Å) is widened to whole voxels; the result is the same for any slab split
+    and for either ``engine`` (see :func:`sample_points`).
     """
+    engine = choose_engine(engine)
     step = np.asarray(dmap.voxel_size, dtype=np.float64)
     first = np.floor(lo / step).astype(np.int64)
     last = np.ceil(hi / step).astype(np.int64)
@@ -161,7 +183,7 @@ def resample_to_aligned_lattice(dmap: DensityMap, lo: np.ndarray, hi: np.ndarray
     plane[:, 1] = ys.ravel()
     for iz, z in enumerate(axes[2]):
         plane[:, 2] = z
-        values[iz] = sample_points(dmap, plane).reshape(xs.shape)
+        values[iz] = sample_points(dmap, plane, engine=engine).reshape(xs.shape)
     return DensityMap(
         values=values,
         origin=first * step,
@@ -191,16 +213,17 @@ def _inside(dmap: DensityMap, xyz: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class _Prepared:
-    """Everything the kernel needs for a set of scored atoms."""
+    """Everything an engine needs for a set of scored atoms (neighbour lists: compiled only)."""
 
+    engine: str
     scored: np.ndarray
     centres: np.ndarray
     nb_xyz: np.ndarray
     nb_xyz32: np.ndarray
     single_precision_check: bool
-    nb_offsets: np.ndarray
-    nb_idx: np.ndarray
-    nb_dist: np.ndarray
+    nb_offsets: np.ndarray | None
+    nb_idx: np.ndarray | None
+    nb_dist: np.ndarray | None
     dmap: DensityMap
     grid: np.ndarray
     gvals: np.ndarray
@@ -214,6 +237,7 @@ def _prepare(
     mode: str,
     selection: np.ndarray | None,
     threads: int | None,
+    engine: str,
 ) -> _Prepared:
     """Neighbour lists, the (possibly resampled) grid and the reference Gaussian."""
     heavy = model.heavy
@@ -226,16 +250,18 @@ def _prepare(
     scored = np.flatnonzero(scored_mask)
     nb_xyz = np.ascontiguousarray(model.xyz[heavy], dtype=np.float64)
     centres = np.ascontiguousarray(model.xyz[scored], dtype=np.float64)
-    threads = threads or default_threads()
-    reach = (1.0 + REJECT_FACTOR) * float(_RADII[-1]) + 1e-3
-    nb_offsets, nb_idx, nb_dist = _neighbour_lists(centres, nb_xyz, reach, threads)
+    threads = threads or compiled.default_threads()
+    nb_offsets = nb_idx = nb_dist = None
+    if engine == "compiled":
+        reach = (1.0 + REJECT_FACTOR) * float(_RADII[-1]) + 1e-3
+        nb_offsets, nb_idx, nb_dist = _neighbour_lists(centres, nb_xyz, reach, threads)
     if mode == "mapq-multiprocess":
         margin = defaults.CROP_MARGIN
         dmap = resample_to_aligned_lattice(
-            dmap, centres.min(axis=0) - margin, centres.max(axis=0) + margin
+            dmap, centres.min(axis=0) - margin, centres.max(axis=0) + margin, engine=engine
         )
-    gvals = np.exp(-0.5 * (_RADII / sigma) ** 2)
     return _Prepared(
+        engine=engine,
         scored=scored,
         centres=centres,
         nb_xyz=nb_xyz,
@@ -246,7 +272,7 @@ def _prepare(
         nb_dist=nb_dist,
         dmap=dmap,
         grid=np.ascontiguousarray(dmap.values, dtype=np.float32),
-        gvals=gvals,
+        gvals=reference_values(sigma),
         threads=threads,
     )
 
@@ -260,15 +286,48 @@ def score(
     selection: np.ndarray | None = None,
     progress: Progress | None = None,
     threads: int | None = None,
+    engine: str | None = None,
 ) -> ScoreResult:
     """Per-atom Q-scores of ``model`` in ``dmap``.
 
-    ``selection`` (indices or a boolean mask) limits which atoms are scored; every non-hydrogen
-    atom of the model still acts as a neighbour, as in MapQ. Hydrogens take the Q of the heavy
-    atom they are bonded to. ``threads`` defaults to ``QSCORE_THREADS`` or the machine's cores;
-    it never changes the result. Raises :class:`NoOverlapError` when no scored atom lies in the map.
+    Parameters
+    ----------
+    dmap : DensityMap
+        The map.
+    model : AtomModel
+        The model; every non-hydrogen atom is a neighbour, as in MapQ.
+    sigma : float
+        Width of the reference Gaussian (Å).
+    mode : str
+        ``"direct"`` (MapQ's single-process path) or ``"mapq-multiprocess"``.
+    selection : numpy.ndarray, optional
+        Indices or a boolean mask of the atoms to score (default: all).
+    progress : callable, optional
+        Called as ``progress(done, total, stage)``.
+    threads : int, optional
+        Threads of the compiled kernel (``QSCORE_THREADS`` or the machine's cores); it never
+        changes the result, and the NumPy engine ignores it.
+    engine : str, optional
+        ``"compiled"``, ``"numpy"`` or ``"auto"``; default ``QSCORE_ENGINE`` (auto: the compiled
+        kernel if it was built, else the NumPy engine). Both give the same numbers.
+
+    Returns
+    -------
+    ScoreResult
+        Per-atom Q aligned with the model (NaN where not scored; hydrogens take the Q of the
+        heavy atom they are bonded to), and the engine that computed it.
+
+    Raises
+    ------
+    ParameterError
+        For a bad sigma, mode or an empty selection.
+    NoOverlapError
+        When no scored atom lies in the map.
+    EngineError
+        For an unknown engine, or ``compiled`` when the kernel was not built.
     """
     _check(sigma, mode)
+    chosen = choose_engine(engine)
     start = time.perf_counter()
     if selection is not None and np.asarray(selection).dtype == bool:
         selection = np.flatnonzero(selection)
@@ -290,16 +349,26 @@ def score(
             f"{outside} of {n_selected} atoms lie outside the map; their samples outside the "
             "map count as 0, so their Q-scores are unreliable."
         )
-    prep = _prepare(dmap, model, sigma, mode, selection, threads)
+    prep = _prepare(dmap, model, sigma, mode, selection, threads, chosen)
     total = len(prep.scored)
-    q_scored = np.empty(total)
     if progress:
         progress(0, total, "scoring atoms")
-    for lo in range(0, total, _CHUNK):
-        hi = min(lo + _CHUNK, total)
-        _run_kernel(prep, lo, hi, q_scored[lo:hi])
-        if progress:
-            progress(hi, total, "scoring atoms")
+    if chosen == "numpy":
+        q_scored = numpy_engine.q_scores(
+            prep.dmap,
+            prep.centres,
+            prep.nb_xyz,
+            prep.gvals,
+            single_precision_check=prep.single_precision_check,
+            progress=progress,
+        )
+    else:
+        q_scored = np.empty(total)
+        for lo in range(0, total, _CHUNK):
+            hi = min(lo + _CHUNK, total)
+            _run_kernel(prep, lo, hi, q_scored[lo:hi])
+            if progress:
+                progress(hi, total, "scoring atoms")
     q = np.full(model.n_atoms, np.nan)
     q[prep.scored] = q_scored
     _copy_to_hydrogens(model, q)
@@ -311,6 +380,7 @@ def score(
         atoms_scored=total,
         atoms_outside=outside,
         notes=(*model.notes, *dmap.notes, *notes),
+        engine=chosen,
     )
 
 
@@ -320,7 +390,7 @@ def _run_kernel(prep: _Prepared, lo: int, hi: int, out: np.ndarray) -> None:
     first, last = int(offsets[0]), int(offsets[-1])
     nz, ny, nx = prep.grid.shape
     result = np.empty(hi - lo)
-    status = lib.qs_score(
+    status = compiled.load().qs_score(
         hi - lo,
         prep.centres[lo:hi],
         prep.nb_xyz,
@@ -351,12 +421,9 @@ def _run_kernel(prep: _Prepared, lo: int, hi: int, out: np.ndarray) -> None:
 
 
 def _pearson(d: np.ndarray, g: np.ndarray) -> float:
-    """Chimera's one-pass correlation about the mean, as the kernel computes it; 0 if undefined."""
-    n = float(len(d))
-    md, mg = d.sum() / n, g.sum() / n
-    product = max((np.dot(d, d) - n * md * md) * (np.dot(g, g) - n * mg * mg), 0.0)
-    root = np.sqrt(product)
-    return float((np.dot(d, g) - n * md * mg) / root) if root > 0 else 0.0
+    """Chimera's one-pass correlation about the mean, as the engines compute it; 0 if undefined."""
+    sums = (d.sum(), np.dot(d, d), g.sum(), np.dot(g, g), np.dot(d, g))
+    return float(numpy_engine.correlation_from_sums(np.float64(len(d)), *sums))
 
 
 def _copy_to_hydrogens(model: AtomModel, q: np.ndarray) -> None:
@@ -381,6 +448,28 @@ def _no_overlap_sentence(dmap: DensityMap, model: AtomModel) -> str:
     )
 
 
+def _shells_of_one_atom(prep: _Prepared) -> list[np.ndarray]:
+    """The accepted points of every shell of the one prepared atom, from the chosen engine."""
+    if prep.engine == "numpy":
+        near = numpy_engine.find_neighbours(
+            prep.centres, prep.nb_xyz, single_precision_check=prep.single_precision_check
+        )
+        shells = [numpy_engine.shell_points(prep.centres, float(r), near) for r in _RADII]
+        return [points[0, : count[0]] for points, count in shells]
+    lib = compiled.load()
+    c = prep.centres[0]
+    buf = np.empty((_UNIT.shape[0], 3))
+    shells = []
+    for r in _RADII:
+        count = lib.qs_shell_points(
+            c, r, prep.nb_xyz, prep.nb_xyz32, int(prep.single_precision_check),
+            prep.nb_idx, prep.nb_dist, len(prep.nb_idx) if prep.nb_offsets[-1] else 0,
+            _UNIT, _UNIT_OFFSETS, len(_UNIT_OFFSETS) - 1, buf,
+        )  # fmt: skip
+        shells.append(buf[:count].copy())
+    return shells
+
+
 def atom_samples(
     dmap: DensityMap,
     model: AtomModel,
@@ -388,27 +477,49 @@ def atom_samples(
     *,
     sigma: float = defaults.SIGMA,
     mode: str = defaults.MODE,
+    engine: str | None = None,
 ) -> RadialSamples:
-    """The points, radii and map values the engine uses for atom ``index``, and its Q."""
+    """The points, radii and map values the engine uses for atom ``index``, and its Q.
+
+    Parameters
+    ----------
+    dmap : DensityMap
+        The map.
+    model : AtomModel
+        The model (every non-hydrogen atom is a neighbour).
+    index : int
+        The atom, a heavy atom of ``model``.
+    sigma : float
+        Width of the reference Gaussian (Å).
+    mode : str
+        ``"direct"`` or ``"mapq-multiprocess"``.
+    engine : str, optional
+        As for :func:`score`; both engines give the same samples.
+
+    Returns
+    -------
+    RadialSamples
+        The centre 8 times and every accepted shell point, their radii, map and reference values.
+
+    Raises
+    ------
+    ParameterError
+        For a bad sigma or mode, or a hydrogen atom.
+    """
     _check(sigma, mode)
     if model.is_hydrogen[index]:
         raise ParameterError("Hydrogen atoms are not scored; pick a heavy atom.")
-    prep = _prepare(dmap, model, sigma, mode, np.array([index]), None)
+    chosen = choose_engine(engine)
+    prep = _prepare(dmap, model, sigma, mode, np.array([index]), None, chosen)
     c = prep.centres[0]
-    buf = np.empty((_UNIT.shape[0], 3))
     points = [c[None, :].repeat(CENTRE_WEIGHT, axis=0)]
     radius = [np.zeros(CENTRE_WEIGHT)]
-    for r in _RADII:
-        count = lib.qs_shell_points(
-            c, r, prep.nb_xyz, prep.nb_xyz32, int(prep.single_precision_check),
-            prep.nb_idx, prep.nb_dist, len(prep.nb_idx) if prep.nb_offsets[-1] else 0,
-            _UNIT, _UNIT_OFFSETS, len(_UNIT_OFFSETS) - 1, buf,
-        )  # fmt: skip
-        points.append(buf[:count].copy())
-        radius.append(np.full(count, r))
+    for r, shell in zip(_RADII, _shells_of_one_atom(prep), strict=True):
+        points.append(shell)
+        radius.append(np.full(len(shell), r))
     pts = np.concatenate(points)
     rad = np.concatenate(radius)
-    values = sample_points(prep.dmap, pts)
+    values = sample_points(prep.dmap, pts, engine=chosen)
     reference = np.exp(-0.5 * (rad / sigma) ** 2)
     q = _pearson(values, reference)
     return RadialSamples(

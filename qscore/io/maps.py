@@ -131,10 +131,15 @@ class DensityMap:
         return np.stack([self.origin, last])
 
     def index_of(self, xyz: np.ndarray) -> np.ndarray:
-        """Fractional grid index (x, y, z order) of Cartesian point(s) ``xyz``."""
+        """Fractional grid index (x, y, z order) of Cartesian point(s) ``xyz``.
+
+        For a skewed cell the offset goes through ``to_index`` one row at a time, summed left to
+        right as the compiled kernel does, so both give the same index to the last bit.
+        """
         offset = np.asarray(xyz, dtype=np.float64) - self.origin
         if not self.is_orthogonal:
-            offset = offset @ self.to_index.T
+            m, (ox, oy, oz) = self.to_index, np.moveaxis(offset, -1, 0)
+            offset = np.stack([m[r, 0] * ox + m[r, 1] * oy + m[r, 2] * oz for r in range(3)], -1)
         return offset / self.voxel_size
 
 
