@@ -66,6 +66,7 @@ SUMMARY_SCHEMA = pa.schema(
         ("resolution", pa.float64()),
         ("sigma", pa.float64()),
         ("mode", pa.string()),
+        ("engine", pa.string()),
         ("status", pa.string()),
         ("error", pa.string()),
         ("model_q", pa.float64()),
@@ -123,6 +124,7 @@ class Outcome:
     summary: dict[str, Any]
     residues: pd.DataFrame | None
     notes: tuple[str, ...] = ()
+    engine: str = ""
 
 
 # --------------------------------------------------------------------------- manifest
@@ -276,6 +278,7 @@ def score_entry(entry: Entry, mode: str = defaults.MODE, threads: int | None = N
             summary=summary,
             residues=residues,
             notes=tuple(model.notes) + tuple(result.notes),
+            engine=result.engine,
         )
     except Exception as exc:
         return failed_outcome(entry, mode, exc, time.perf_counter() - start)
@@ -313,6 +316,7 @@ def summary_row(outcome: Outcome, reference: ReferenceTable | None = None) -> di
         "resolution": outcome.resolution,
         "sigma": entry.sigma,
         "mode": outcome.mode,
+        "engine": outcome.engine,
         "status": outcome.status,
         "error": outcome.error,
         "model_q": _float(summary.get("model_q")),

@@ -68,6 +68,7 @@ def summary(scored, resolution: float | None, reference, window: float) -> dict[
         "model": model.source,
         "sigma": result.sigma,
         "mode": result.mode,
+        "engine": result.engine,
         "seconds": round(result.seconds, 4),
         "atoms_outside": result.atoms_outside,
         **model_summary(model, result.q),
@@ -117,7 +118,7 @@ def _text(doc: dict[str, Any]) -> str:
     """A short human summary."""
     lines = [
         f"{doc['model']} in {doc['map']}: {doc['atoms_scored']} atoms scored in "
-        f"{doc['seconds']:.2f} s (sigma {doc['sigma']:g}, {doc['mode']})",
+        f"{doc['seconds']:.2f} s (sigma {doc['sigma']:g}, {doc['mode']}, {doc['engine']} engine)",
         f"Model Q-score: {doc['model_q']:.3f}",
     ]
     for chain, q in doc["chains"].items():
