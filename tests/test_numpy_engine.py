@@ -166,6 +166,26 @@ def test_shell_points_follow_mapqs_rule_written_out(model, single):
             np.testing.assert_array_equal(points[i, : count[i]], expected)
 
 
+def test_crowded_atoms_match_the_kernel_and_the_rule():
+    """80 atoms within about 1 Å of one another: more neighbours in reach than are tested one
+    at a time, so the points still standing are tested against the farther ones in blocks."""
+    rng = np.random.default_rng(11)
+    model = _carbons(80).with_coordinates(8.0 + rng.normal(0.0, 0.5, (80, 3)))
+    near = numpy_engine.find_neighbours(model.xyz, model.xyz, single_precision_check=True)
+    assert near.dist.shape[1] > numpy_engine._COLUMNS
+    dmap = _noisy_map(model.xyz, 2, None, 0.5)
+    for mode in MODES:
+        kernel, numpy = _both(dmap, model, sigma=0.6, mode=mode)
+        assert _max_difference(kernel, numpy) <= AGREEMENT
+    xyz32 = model.xyz.astype(np.float32).astype(np.float64)
+    first = numpy_engine.find_neighbours(model.xyz[:2], model.xyz, single_precision_check=True)
+    for radius in (shells.RADII[9], shells.RADII[19]):
+        points, count = numpy_engine.shell_points(model.xyz[:2], float(radius), first)
+        for i in range(2):
+            expected = _plain_shell(model.xyz[i].tolist(), float(radius), model.xyz, xyz32)
+            np.testing.assert_array_equal(points[i, : count[i]], expected)
+
+
 def _float32_tie():
     """A centre and a neighbour that rejects the first spiral point of the 1 Å shell in float64
     (0.9·R minus 1e-9 away) but not at its float32-rounded position (2e-7 Å further)."""

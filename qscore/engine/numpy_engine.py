@@ -20,7 +20,7 @@ distance test holds at most ``_ELEMENTS`` point-neighbour pairs.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,11 +39,21 @@ from qscore.io.maps import DensityMap, sample
 
 #: Atoms scored together (the neighbour arrays and one shell's points of a chunk stay small).
 _ATOMS = 2048
+#: Neighbours tested one at a time against every point; farther ones (crowded atoms only) are
+#: tested ``_BLOCK`` at a time against the points still standing, at most ``_ELEMENTS`` pairs.
+_COLUMNS = 32
+_BLOCK = 16
+_ELEMENTS = 1 << 19
+#: Largest atoms × neighbours of a chunk's padded neighbour arrays (about 8 MB each), so that
+#: crowded models (many atoms within 3.8 Å of one another) go in smaller chunks.
+_PAIRS = 1 << 20
 #: Neighbours closer than this (Å) sit at the centre itself (the atom, or an exact duplicate):
 #: they lie at exactly R from every shell point and can never reject one, so they are left out.
 _SELF = 1e-9
 #: Only neighbours within (1 + 0.9)·R of the centre can come closer than 0.9·R to a shell point.
 _REACH_SLACK = 1e-6
+#: The neighbours kept for every shell: within reach of the last one.
+_REACH = (1.0 + REJECT_FACTOR) * float(RADII[-1]) + 1e-3
 
 Progress = Callable[[int, int, str], None]
 
@@ -92,9 +102,8 @@ def find_neighbours(
     centres = np.asarray(centres, dtype=np.float64).reshape(-1, 3)
     neighbours = np.asarray(neighbours, dtype=np.float64).reshape(-1, 3)
     n = len(centres)
-    reach = (1.0 + REJECT_FACTOR) * float(RADII[-1]) + 1e-3
     tree = tree if tree is not None else cKDTree(neighbours)
-    pairs = cKDTree(centres).sparse_distance_matrix(tree, reach, output_type="ndarray")
+    pairs = cKDTree(centres).sparse_distance_matrix(tree, _REACH, output_type="ndarray")
     i, j = pairs["i"].astype(np.int64), pairs["j"].astype(np.int64)
     diff = neighbours[j] - centres[i]
     d2 = diff[:, 0] * diff[:, 0] + diff[:, 1] * diff[:, 1] + diff[:, 2] * diff[:, 2]
@@ -128,35 +137,82 @@ def _rejected(
     """``(u, N)`` mask of the points that some neighbour comes strictly closer to than 0.9·R.
 
     ``points`` is ``(3, u, N)`` and ``xyz`` ``(3, u, K)``: the neighbours of each point's atom,
-    nearest first, of which the first ``reachable[i]`` can reject a point of atom ``i``.
-    ``reachable`` decreases, so the ``k``-th neighbours that matter belong to the leading
-    ``m`` atoms. The squared distance is summed as x² + y² + z², as the kernel does. With
-    ``xyz32`` (``direct`` mode) a neighbour rejects only when its float32-rounded position is
-    too close as well: MapQ's single-process path finds candidates among float32 coordinates
+    nearest first, of which only the first ``reachable[i]`` can reject a point of atom ``i``
+    (``reachable`` decreases down the rows, so the atoms with a ``k``-th neighbour in reach are
+    the leading rows). The nearest ``_COLUMNS`` neighbours are tested one at a time against
+    every point of those atoms; farther ones, and all of them once most points are rejected
+    (crowded atoms), a block at a time against the points still standing. The squared distance
+    is summed as x² + y² + z², as the kernel does.
+
+    With ``xyz32`` (``direct`` mode) a neighbour rejects only when its float32-rounded position
+    is too close as well: MapQ's single-process path finds candidates among float32 coordinates
     and confirms them in double precision. A float32 position is at most ``rounding`` Å from the
     float64 one, so only pairs closer than 0.9·R by less than that (and float rounding) can be
     judged differently; only those are measured again.
     """
-    rejected = np.zeros(points.shape[1:], dtype=bool)
-    rows_with_more = len(reachable) - np.cumsum(np.bincount(reachable))
+    n_rows, n_points = points.shape[1:]
+    rejected = np.zeros((n_rows, n_points), dtype=bool)
+    width = int(reachable[0]) if n_rows else 0
     sure2 = max(np.sqrt(lim2) - rounding - 1e-9, 0.0) ** 2
-    for k, m in enumerate(rows_with_more[:-1]):
-        d2 = _squared_distance(points[:, :m], xyz[:, :m, k, None])
+
+    def too_close(d2: np.ndarray, rounded_d2: Callable[[np.ndarray, np.ndarray], np.ndarray]):
         close = d2 < lim2
         if xyz32 is not None:
-            u, p = np.nonzero(close & (d2 >= sure2))
-            close[u, p] = _squared_distance(points[:, u, p], xyz32[:, u, k]) < lim2
+            i, j = np.nonzero(close & (d2 >= sure2))
+            close[i, j] = rounded_d2(i, j) < lim2
+        return close
+
+    rows_with_more = n_rows - np.cumsum(np.bincount(reachable, minlength=width + 1))
+    k = 0
+    while k < min(width, _COLUMNS):
+        m = rows_with_more[k]
+        d2 = _squared_distance(points[:, :m], xyz[:, :m, k, None])
+        close = too_close(d2, lambda i, j, k=k: _squared_distance(points[:, i, j], xyz32[:, i, k]))
         np.logical_or(rejected[:m], close, out=rejected[:m])
+        k += 1
+        if 2 * np.count_nonzero(rejected[:m]) > rejected[:m].size:
+            break  # crowded: test only the points still standing from here on
+    if k >= width:
+        return rejected
+    flat = points.reshape(3, -1)
+    standing = np.flatnonzero(~rejected[: rows_with_more[k]])
+    while k < width:
+        rows = standing // n_points
+        standing = standing[: np.searchsorted(-reachable[rows], -k, side="left")]
+        if not len(standing):
+            break
+        rows = rows[: len(standing)]
+        block = min(_BLOCK, width - k, max(1, _ELEMENTS // len(standing)))
+        d2 = _squared_distance(flat[:, standing, None], xyz[:, rows, k : k + block])
+        close = too_close(
+            d2,
+            lambda i, j, k=k, rows=rows, standing=standing: _squared_distance(
+                flat[:, standing[i]], xyz32[:, rows[i], k + j]
+            ),
+        )
+        hit = close.any(axis=1)
+        rejected.reshape(-1)[standing[hit]] = True
+        standing = standing[~hit]
+        k += block
     return rejected
 
 
-def _squared_distance(points: np.ndarray, atoms: np.ndarray) -> np.ndarray:
-    """(x_p − x_a)² + (y_p − y_a)² + (z_p − z_a)², summed in this order (coordinates first)."""
-    d2 = None
-    for a in range(3):
-        delta = points[a] - atoms[a]
+def _squared_distance(
+    points: np.ndarray,
+    atoms: np.ndarray,
+    out: np.ndarray | None = None,
+    scratch: np.ndarray | None = None,
+) -> np.ndarray:
+    """(x_p − x_a)² + (y_p − y_a)² + (z_p − z_a)², summed in this order, as the kernel does.
+
+    ``out`` and ``scratch`` are optional buffers of the result's shape, reused between calls.
+    """
+    d2 = np.subtract(points[0], atoms[0], out=out)
+    d2 *= d2
+    for a in (1, 2):
+        delta = np.subtract(points[a], atoms[a], out=scratch)
         delta *= delta
-        d2 = delta if d2 is None else np.add(d2, delta, out=d2)
+        d2 += delta
     return d2
 
 
@@ -187,13 +243,12 @@ def shell_points(
     count = np.zeros(n, dtype=np.int64)
     found = []
     todo = np.argsort(-reachable, kind="stable")
+    offsets = radius * UNIT.T
     for t in range(N_TRIES):
         if not len(todo):
             break
-        unit = UNIT[UNIT_OFFSETS[t] : UNIT_OFFSETS[t + 1]]
-        candidate = np.stack(
-            [centres[todo, a][:, None] + radius * unit[None, :, a] for a in range(3)]
-        )
+        step = offsets[:, None, UNIT_OFFSETS[t] : UNIT_OFFSETS[t + 1]]
+        candidate = centres[todo].T[:, :, None] + step
         width = int(reachable[todo[0]])
         xyz32 = None if near.xyz32 is None else near.xyz32[:, todo, :width]
         accepted = ~_rejected(
@@ -289,6 +344,18 @@ def score_centres(
     return correlation_from_sums(cnt, sd, sdd, sg, sgg, sdg)
 
 
+def _chunks(counts: np.ndarray) -> Iterator[tuple[int, int]]:
+    """``(lo, hi)`` ranges of at most ``_ATOMS`` atoms whose padded neighbour arrays (atoms ×
+    the most neighbours any of them has) hold at most ``_PAIRS`` entries; at least one atom."""
+    lo, n = 0, len(counts)
+    while lo < n:
+        width = np.maximum.accumulate(np.maximum(counts[lo : lo + _ATOMS], 1))
+        fits = np.arange(1, len(width) + 1) * width <= _PAIRS
+        hi = lo + max(1, int(np.count_nonzero(fits)))
+        yield lo, hi
+        lo = hi
+
+
 def q_scores(
     dmap: DensityMap,
     centres: np.ndarray,
@@ -326,8 +393,7 @@ def q_scores(
     tree = cKDTree(neighbours)
     total = len(centres)
     q = np.empty(total)
-    for lo in range(0, total, _ATOMS):
-        hi = min(lo + _ATOMS, total)
+    for lo, hi in _chunks(tree.query_ball_point(centres, _REACH, return_length=True)):
         near = find_neighbours(
             centres[lo:hi], neighbours, single_precision_check=single_precision_check, tree=tree
         )
