@@ -14,8 +14,8 @@ atoms of a chunk and the points of a spiral:
    added in the kernel's order, and Chimera's one-pass Pearson correlation of them.
 
 Every floating-point operation is the kernel's, in the kernel's order (no fused multiply-add),
-so the two engines give the same numbers. Memory is bounded: atoms go in chunks, and each
-distance test holds at most ``_ELEMENTS`` point-neighbour pairs.
+so the two engines give the same numbers. Memory is bounded: atoms go in chunks (smaller when
+they have many neighbours), and a distance test holds at most one chunk's points of one try.
 """
 
 from __future__ import annotations
@@ -54,8 +54,6 @@ _SELF = 1e-9
 _REACH_SLACK = 1e-6
 #: The neighbours kept for every shell: within reach of the last one.
 _REACH = (1.0 + REJECT_FACTOR) * float(RADII[-1]) + 1e-3
-
-Progress = Callable[[int, int, str], None]
 
 
 @dataclass(frozen=True)
@@ -182,6 +180,7 @@ def _rejected(
         if not len(standing):
             break
         rows = rows[: len(standing)]
+        # A block may run past an atom's last neighbour in reach: those are too far to reject.
         block = min(_BLOCK, width - k, max(1, _ELEMENTS // len(standing)))
         d2 = _squared_distance(flat[:, standing, None], xyz[:, rows, k : k + block])
         close = too_close(
@@ -197,20 +196,12 @@ def _rejected(
     return rejected
 
 
-def _squared_distance(
-    points: np.ndarray,
-    atoms: np.ndarray,
-    out: np.ndarray | None = None,
-    scratch: np.ndarray | None = None,
-) -> np.ndarray:
-    """(x_p − x_a)² + (y_p − y_a)² + (z_p − z_a)², summed in this order, as the kernel does.
-
-    ``out`` and ``scratch`` are optional buffers of the result's shape, reused between calls.
-    """
-    d2 = np.subtract(points[0], atoms[0], out=out)
+def _squared_distance(points: np.ndarray, atoms: np.ndarray) -> np.ndarray:
+    """(x_p − x_a)² + (y_p − y_a)² + (z_p − z_a)², summed in this order, as the kernel does."""
+    d2 = points[0] - atoms[0]
     d2 *= d2
     for a in (1, 2):
-        delta = np.subtract(points[a], atoms[a], out=scratch)
+        delta = points[a] - atoms[a]
         delta *= delta
         d2 += delta
     return d2
@@ -363,7 +354,7 @@ def q_scores(
     gvals: np.ndarray,
     *,
     single_precision_check: bool,
-    progress: Progress | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> np.ndarray:
     """Per-atom Q of ``centres`` among ``neighbours``, chunk by chunk.
 
