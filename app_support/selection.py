@@ -39,7 +39,8 @@ def from_plot(event, key: str) -> None:
 
 def table(frame, key: str, column_config: dict) -> None:
     """``frame`` as a dataframe in which one row can be selected; selecting a row selects the
-    residue its index names (a row of the residue table)."""
+    residue its index names (a row of the residue table). Cells without a value (a nucleic-acid
+    subset of a protein residue, a glycine's side chain) are left blank."""
     event = st.dataframe(
         frame,
         hide_index=True,
@@ -47,6 +48,7 @@ def table(frame, key: str, column_config: dict) -> None:
         selection_mode="single-row",
         key=key,
         column_config=column_config,
+        placeholder="",
     )
     from_table(event, list(frame.index), key)
 

@@ -47,7 +47,7 @@ def test_json_and_files(capsys, emd30342, tmp_path):
     ]  # fmt: skip
     assert len(atoms) == 4308
     assert len(pd.read_csv(files["res.csv"])) == 553
-    assert "_atom_site.Q-score" in files["cif"].read_text()
+    assert "_atom_site.Q_score" in files["cif"].read_text()
     assert files["pdb"].read_text().count("\nATOM  ") == 4308
     assert "Model Q-score: 0.457" in out
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import math
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
 from app_support import state
-from app_support.layout import chart_config
+from app_support.layout import chart_config, kept
 from qscore.analysis import archive
+from qscore.analysis.context import archive_note
 from qscore.analysis.reference import ReferenceTable, load_reference
 from qscore.errors import QscoreError
 from qscore.plotting.figures import (
@@ -22,19 +24,23 @@ from qscore.plotting.figures import (
 
 
 @st.cache_data(show_spinner="Fitting the archive…")
-def statistics(key: str, _table: ReferenceTable) -> dict:
-    """Fits, cross-validation, offsets and window statistics of a table (cached by ``key``)."""
-    fits = archive.polynomial_fits(_table)
+def statistics(key: str, resolution_range: tuple[float, float], _table: ReferenceTable) -> dict:
+    """Fits, cross-validation, offsets and window statistics of the entries of a table within
+    ``resolution_range`` (cached by ``key`` and the range)."""
+    selected = archive.select_resolution(_table, resolution_range)
+    fits = archive.polynomial_fits(selected)
     cubic = np.asarray(fits.loc[fits["degree"] == 3, "coefficients"].iloc[0])
-    cv = {d: archive.cross_validate(_table, d) for d in archive.DEGREES}
+    cv = {d: archive.cross_validate(selected, d) for d in archive.DEGREES}
     return {
+        "selected": selected,
         "fits": fits,
         "cubic": cubic,
+        "equation_1": archive.equation_1_comparison(selected, cubic),
         "cv": {d: c.per_fold for d, c in cv.items()},
         "cv_mean": {d: (c.r2, c.rmse, c.mae) for d, c in cv.items()},
-        "residuals": archive.residuals(_table, cubic),
-        "offsets": archive.offsets(_table, cubic),
-        "windows": archive.window_statistics(_table),
+        "residuals": archive.residuals(selected, cubic),
+        "offsets": archive.offsets(selected, cubic),
+        "windows": archive.window_statistics(selected, resolution_range=resolution_range),
     }
 
 
@@ -64,15 +70,52 @@ if table is None:
 key = hashlib.sha256(
     pd.util.hash_pandas_object(table.data, index=False).to_numpy().tobytes()
 ).hexdigest()
-stats = statistics(key, table)
-st.caption(f"Reference: {table.describe()}")
+low, high = archive.RESOLUTION_RANGE
+top = max(60.0, math.ceil(float(table.data["resolution"].max())))
+chosen = st.slider(
+    "Resolution range of the entries fitted (Å)",
+    min_value=0.0,
+    max_value=top,
+    step=0.1,
+    key=kept("archive.resolution_range", (low, high)),
+    help=f"The paper fits the maps of {low:g}–{high:g} Å, the range its equations 1–4 are valid "
+    "on; that is the default. Widen it to the whole table to see how the fit changes.",
+)
+selection = (float(chosen[0]), float(chosen[1]))
+try:
+    stats = statistics(key, selection, table)
+except QscoreError as exc:
+    st.error(str(exc), icon=":material/error:")
+    st.stop()
+selected = stats["selected"]
+st.caption(
+    f"Reference: {table.describe()}. Fitted: "
+    f"{archive.describe_selection(selected.entries, table.entries, selection)}."
+)
 
 st.subheader("Q-score against resolution (Fig. 1)")
 result = state.current()
 st.plotly_chart(
-    archive_figure(table.data, fits=stats["fits"], show_bands=False),
+    archive_figure(selected.data, fits=stats["fits"], show_bands=False, equation_1=True),
     key="archive-fits",
     config=chart_config(),
+)
+st.markdown("**Equation 1 of the paper beside the cubic refitted on these entries**")
+st.dataframe(
+    stats["equation_1"],
+    hide_index=True,
+    column_config={
+        "curve": "curve",
+        **{
+            c: st.column_config.NumberColumn(label, format="%.4f")
+            for c, label in (("a3", "a3 (d³)"), ("a2", "a2 (d²)"), ("a1", "a1 (d)"), ("a0", "a0"))
+        },
+        "r2": st.column_config.NumberColumn("R² on these entries", format="%.4f"),
+    },
+)
+st.caption(
+    "Q_mean = a3·d³ + a2·d² + a1·d + a0 (d: resolution in Å). Equation 1 was fitted on the "
+    "paper's 10,188 entries of 1.15–10 Å; both curves are drawn above (equation 1 dotted)."
 )
 fits = stats["fits"].assign(
     cv_r2=[stats["cv_mean"][d][0] for d in stats["fits"]["degree"]],
@@ -99,9 +142,12 @@ st.caption(
 
 st.subheader("Q_peak and the 95% band (Fig. 2)")
 show_model = result is not None and result.resolution is not None
+if show_model and archive_note(result.sigma):
+    st.caption(f"The current model is not drawn: {archive_note(result.sigma)}")
+    show_model = False
 st.plotly_chart(
     archive_figure(
-        table.data,
+        selected.data,
         model_q=result.scored.result.model_q if show_model else None,
         resolution=result.resolution if show_model else None,
         label="Current model",
@@ -127,7 +173,7 @@ st.caption("Each fold holds out 10% of the entries; R² is measured on the held-
 st.subheader("Residuals of the cubic fit")
 st.plotly_chart(
     residual_figure(
-        table.data["resolution"].to_numpy(),
+        selected.data["resolution"].to_numpy(),
         stats["residuals"],
         offsets=[("peak", off.peak), ("low 95%", off.low95), ("high 95%", off.high95)],
     ),

@@ -10,7 +10,8 @@ from app_support import state
 from app_support.example import builtin
 from app_support.layout import chart_config, require_result
 from app_support.teaching import chosen_example
-from qscore.analysis.context import score_context
+from qscore.analysis.context import archive_note, peak_delta, score_context
+from qscore.analysis.expected import verdict_heading
 from qscore.plotting.figures import archive_figure
 
 WINDOWS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.2, 1.5)
@@ -52,14 +53,14 @@ if context and context["q_peak"] is not None:
     cols[1].metric(
         "Q_peak",
         f"{context['q_peak']:.3f}",
-        delta=f"{model_q - context['q_peak']:+.3f} vs model Q",
+        delta=peak_delta(model_q, context["q_peak"]),
         delta_color="off",
         help="The Q-score most commonly observed at this resolution (paper eq. 2).",
     )
     cols[2].metric("Q_low_95%", f"{context['q_low95']:.3f}", help="Paper eq. 3")
     cols[3].metric("Q_high_95%", f"{context['q_high95']:.3f}", help="Paper eq. 4")
     box = VERDICT_BOX.get(context["verdict"], st.info)
-    box(f"**{context['verdict_label'].capitalize()}.** {context['verdict_explanation']}")
+    box(f"**{verdict_heading(context['verdict_label'])}.** {context['verdict_explanation']}")
 
 if context:
     st.subheader("Relative to the EMDB archive")
@@ -99,7 +100,14 @@ if context:
         st.caption(f"Reference table: {context['reference']}")
 
 if result.reference is not None:
-    st.subheader("This model among EMDB map–model pairs")
+    note = archive_note(result.sigma)
+    st.subheader(
+        "This model among EMDB map–model pairs"
+        if note is None
+        else f"This model against the expected Q-scores at sigma {result.sigma:g}"
+    )
+    if note:
+        st.caption(note)
     figure = archive_figure(
         result.reference.data,
         sigma=result.sigma,

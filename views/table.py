@@ -92,7 +92,7 @@ download(
     "mmCIF with Q-score",
     lambda: memo(f"cif|{result.key}", lambda: mmcif_text(model, q)),
     f"{stem}_qscore.cif",
-    help="The original file with _atom_site.Q-score added, as MapQ writes it.",
+    help="The original file with _atom_site.Q_score added, as MapQ writes it.",
 )
 remark = f"Q-scores (sigma {result.sigma:g}) in the B-factor column"
 download(

@@ -1,6 +1,7 @@
 """Averages of per-atom Q over residues, nucleotides, molecules, chains, types and the model.
 
-All averages are arithmetic means over non-hydrogen atoms that have a Q, as in MapQ. Protein
+All averages are arithmetic means over non-hydrogen atoms that have a Q, as in MapQ (the model's
+overall Q is :func:`qscore.engine.scoring.overall_q`, the one definition every face uses). Protein
 residues are split into backbone (N, CA, C, O) and side chain (every other heavy atom, CB and OXT
 included); nucleotides into phosphate (P, OP1, OP2, O5', C5', O3'), sugar and base.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from qscore.engine.scoring import overall_q
 from qscore.io.models import AtomModel
 
 SUBSETS = ("backbone", "sidechain", "phosphate", "sugar", "base")
@@ -136,7 +138,7 @@ def model_summary(model: AtomModel, q: np.ndarray) -> dict:
     chains = chain_table(model, q)
     types = type_table(model, q)
     return {
-        "model_q": float(np.mean(hq[scored])) if scored.any() else float("nan"),
+        "model_q": overall_q(q, model.heavy),
         "model_q_polymer": float(np.mean(hq[polymer])) if polymer.any() else None,
         "atoms_scored": int(scored.sum()),
         "chains": {str(c): float(v) for c, v in zip(chains["chain"], chains["q"], strict=True)},

@@ -1,5 +1,10 @@
 """Archive statistics on a reference table: the analyses behind the paper's statistical model.
 
+* The selection: like the paper, the statistics are computed on the entries with a reported
+  resolution of 1–10 Å (``RESOLUTION_RANGE``, the range equations 1–4 are valid on); another range,
+  or the whole table (``None``), can be asked for. On the ``va`` table (25,322 entries of
+  0.6–53 Å) the 1–10 Å cubic is −0.0015, 0.0423, −0.388, 1.315, close to equation 1; over the
+  whole range it is −0.0001, 0.0077, −0.155, 0.880.
 * Polynomial fits of Q against resolution (degrees 1–4) with R² (paper §2).
 * k-fold cross-validation: 10 folds of a fixed random permutation, each fold held out once, so
   every split is 90% training / 10% testing (paper A1.3); R², RMSE and MAE on the held-out part,
@@ -31,8 +36,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from qscore.analysis.expected import MEAN_COEFFICIENTS_04, VALID_RANGE
 from qscore.analysis.reference import ReferenceTable
 from qscore.analysis.relative import EPSILON, MIN_WINDOW_ENTRIES, relative_q_many
+from qscore.errors import ParameterError, ReferenceTableError
 
 DEGREES = (1, 2, 3, 4)
 FOLDS = 10
@@ -44,8 +51,13 @@ BAND_PERCENTILES = (5.0, 95.0)
 BAND_CENTRES = tuple(round(1.0 + 0.1 * k, 1) for k in range(91))
 #: Window sizes (Å) of the paper's Table 1.
 WINDOW_SIZES = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.2, 1.5)
-RESOLUTION_RANGE = (1.0, 10.0)
+#: The paper's selection (Å): entries with a reported resolution in this range are fitted.
+RESOLUTION_RANGE = VALID_RANGE
 CORRELATION_SPLIT = 5.0
+#: Fewest entries a selection must hold: two per cross-validation fold.
+MIN_ENTRIES = 2 * FOLDS
+
+Range = tuple[float, float]
 
 
 @dataclass(frozen=True)
@@ -72,6 +84,95 @@ class Offsets:
     bin_width: float
     band_windows: int
     residual_percentiles: dict[str, float]
+
+
+def select_resolution(table: ReferenceTable, resolution_range: Range | None) -> ReferenceTable:
+    """The entries of ``table`` whose reported resolution lies in ``resolution_range`` (ends in).
+
+    Parameters
+    ----------
+    table : ReferenceTable
+        The reference entries.
+    resolution_range : tuple of float or None
+        (low, high) in Å; None keeps the whole table.
+
+    Returns
+    -------
+    ReferenceTable
+        The selected entries, with the table's source and version.
+
+    Raises
+    ------
+    ParameterError
+        If the range is not two positive numbers, the first below the second.
+    ReferenceTableError
+        If fewer than ``MIN_ENTRIES`` entries fall in the range.
+    """
+    if resolution_range is None:
+        return table
+    low, high = (float(v) for v in resolution_range)
+    if not (math.isfinite(low) and math.isfinite(high) and 0 <= low < high):
+        raise ParameterError(
+            f"The resolution range must be two numbers of Å, the first below the second "
+            f"(got {low:g}–{high:g})."
+        )
+    x = table.data["resolution"].to_numpy(dtype=float)
+    chosen = (x >= low - EPSILON) & (x <= high + EPSILON)
+    count = int(np.count_nonzero(chosen))
+    if count < MIN_ENTRIES:
+        raise ReferenceTableError(
+            f"Only {count} entries of {table.describe()} have a resolution of {low:g}–{high:g} Å; "
+            f"the statistics need at least {MIN_ENTRIES} (two per cross-validation fold)."
+        )
+    data = table.data[chosen].reset_index(drop=True)
+    return ReferenceTable(data=data, source=table.source, version=table.version)
+
+
+def describe_selection(entries: int, entries_table: int, resolution_range: Range | None) -> str:
+    """One sentence naming the selection fitted, and the paper's when it differs.
+
+    ``"24,718 of 25,322 entries: those with a reported resolution of 1–10 Å (the paper's
+    selection)"``.
+    """
+    low, high = RESOLUTION_RANGE
+    if resolution_range is None:
+        chosen = "the whole table"
+    else:
+        chosen = (
+            f"those with a reported resolution of {resolution_range[0]:g}–{resolution_range[1]:g} Å"
+        )
+    same = resolution_range is not None and tuple(map(float, resolution_range)) == (low, high)
+    paper = "the paper's selection" if same else f"the paper's selection is {low:g}–{high:g} Å"
+    return f"{entries:,} of {entries_table:,} entries: {chosen} ({paper})"
+
+
+def parse_resolution_range(text: str) -> Range | None:
+    """``"LOW:HIGH"`` (e.g. ``1:10``) as two floats, or None for ``all`` (the whole table).
+
+    Raises
+    ------
+    ParameterError
+        If the text is neither ``all`` nor two numbers, the first below the second.
+    """
+    text = str(text).strip()
+    if text.lower() == "all":
+        return None
+    parts = text.split(":")
+    try:
+        if len(parts) != 2:
+            raise ValueError
+        low, high = (float(p) for p in parts)
+    except ValueError:
+        raise ParameterError(
+            f"The resolution range must be written LOW:HIGH in Å, for example 1:10, or 'all' for "
+            f"the whole table; got {text!r}."
+        ) from None
+    if not (math.isfinite(low) and math.isfinite(high) and 0 <= low < high):
+        raise ParameterError(
+            f"The resolution range must be two numbers of Å, the first below the second; "
+            f"got {text!r}."
+        )
+    return low, high
 
 
 def _xy(table: ReferenceTable) -> tuple[np.ndarray, np.ndarray]:
@@ -108,6 +209,31 @@ def polynomial_fits(table: ReferenceTable, degrees: tuple[int, ...] = DEGREES) -
             }
         )
     return pd.DataFrame(rows)
+
+
+def equation_1_comparison(table: ReferenceTable, coefficients: np.ndarray) -> pd.DataFrame:
+    """The paper's equation 1 beside a refit, with the R² of each on ``table``.
+
+    Parameters
+    ----------
+    table : ReferenceTable
+        The entries the refit was made on (the selection).
+    coefficients : numpy.ndarray
+        The refit's cubic coefficients, highest power first.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows ``equation 1 (paper)`` and ``refit``; columns ``curve, a3, a2, a1, a0, r2``.
+    """
+    x, y = _xy(table)
+    curves = {"equation 1 (paper)": MEAN_COEFFICIENTS_04, "refit": coefficients}
+    frame = pd.DataFrame(
+        [[float(c) for c in curve] for curve in curves.values()], columns=["a3", "a2", "a1", "a0"]
+    )
+    frame.insert(0, "curve", list(curves))
+    frame["r2"] = [r_squared(y, np.polyval(curve, x)) for curve in curves.values()]
+    return frame
 
 
 def cross_validate(
@@ -245,25 +371,44 @@ def fit_statistical_model(
     table: ReferenceTable,
     degree: int = 3,
     *,
+    resolution_range: Range | None = RESOLUTION_RANGE,
     folds: int = FOLDS,
     seed: int = SEED,
     windows: bool = True,
 ) -> dict[str, Any]:
     """All archive statistics as a JSON-ready dict (the form ``qscore stats --json`` writes).
 
-    Keys: source, version, entries, polynomial (list of degree/r2/coefficients for degrees 1–4),
-    model (the ``degree`` fit used below), cross_validation (r2/rmse/mae), offsets
-    (peak/low95/high95 and residual percentiles) and, unless ``windows`` is False, windows.
+    The statistics are computed on the entries with a resolution in ``resolution_range`` (the
+    paper's 1–10 Å by default; None for the whole table).
+
+    Keys: source, version, resolution_range (``[low, high]`` or None), entries (selected),
+    entries_table, resolution_min/max (of the selection), polynomial (list of
+    degree/r2/coefficients for degrees 1–4), model (the ``degree`` fit used below), equation_1
+    (the paper's coefficients and their R² on the selection), cross_validation (r2/rmse/mae),
+    offsets (peak/low95/high95 and residual percentiles) and, unless ``windows`` is False,
+    windows.
+
+    Raises
+    ------
+    ParameterError, ReferenceTableError
+        As :func:`select_resolution`.
     """
-    x, y = _xy(table)
-    fits = polynomial_fits(table, tuple(sorted(set(DEGREES) | {degree})))
+    selected = select_resolution(table, resolution_range)
+    x, y = _xy(selected)
+    fits = polynomial_fits(selected, tuple(sorted(set(DEGREES) | {degree})))
     coefficients = fit_polynomial(x, y, degree)
-    cv = cross_validate(table, degree, folds, seed)
-    off = offsets(table, coefficients)
+    cv = cross_validate(selected, degree, folds, seed)
+    off = offsets(selected, coefficients)
+    cubic = fits.loc[fits["degree"] == 3, "coefficients"].iloc[0]
+    paper = equation_1_comparison(selected, np.asarray(cubic)).iloc[0]
     result: dict[str, Any] = {
         "source": table.source,
         "version": table.version,
-        "entries": table.entries,
+        "resolution_range": (
+            None if resolution_range is None else [float(v) for v in resolution_range]
+        ),
+        "entries": selected.entries,
+        "entries_table": table.entries,
         "resolution_min": float(x.min()),
         "resolution_max": float(x.max()),
         "polynomial": [
@@ -271,6 +416,10 @@ def fit_statistical_model(
             for r in fits.itertuples()
         ],
         "model": {"degree": degree, "coefficients": [float(c) for c in coefficients]},
+        "equation_1": {
+            "coefficients": [float(c) for c in MEAN_COEFFICIENTS_04],
+            "r2": _clean(float(paper["r2"])),
+        },
         "cross_validation": {
             "degree": degree,
             "folds": folds,
@@ -290,9 +439,10 @@ def fit_statistical_model(
         },
     }
     if windows:
-        frame = window_statistics(table)
+        centres = resolution_range or RESOLUTION_RANGE
+        frame = window_statistics(selected, resolution_range=centres)
         result["windows"] = {
-            "resolution_range": list(RESOLUTION_RANGE),
+            "resolution_range": [float(v) for v in centres],
             "centres": "each entry's own resolution within the range",
             "split": CORRELATION_SPLIT,
             "rows": [

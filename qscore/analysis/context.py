@@ -8,13 +8,43 @@ from __future__ import annotations
 
 from typing import Any
 
-from qscore.analysis.expected import expected_q, verdict
+from qscore.analysis.expected import SIGMA_TOLERANCE, expected_q, verdict
 from qscore.analysis.reference import ReferenceTable
 from qscore.analysis.relative import relative_q
 from qscore.defaults import WINDOW
 
 #: The archive percentiles are defined for model averages at sigma 0.4 only.
 REFERENCE_SIGMA = 0.4
+
+
+def archive_comparable(sigma: float) -> bool:
+    """Whether Q-scores at ``sigma`` compare with the EMDB archive's (computed at sigma 0.4)."""
+    return abs(float(sigma) - REFERENCE_SIGMA) <= SIGMA_TOLERANCE
+
+
+def archive_note(sigma: float) -> str | None:
+    """The sentence saying why archive entries are left out beside a model scored at ``sigma``.
+
+    Returns
+    -------
+    str or None
+        None when ``sigma`` is the archive's (0.4), so the entries are drawn.
+    """
+    if archive_comparable(sigma):
+        return None
+    return (
+        f"The EMDB archive's Q-scores were computed at sigma {REFERENCE_SIGMA:g}, so they are not "
+        f"drawn beside Q-scores at sigma {sigma:g}; score at sigma {REFERENCE_SIGMA:g} to compare "
+        "with the archive."
+    )
+
+
+def peak_delta(model_q: float, q_peak: float) -> str:
+    """The difference model Q − Q_peak, signed and labelled so it reads one way only.
+
+    A positive value means the model's Q is above Q_peak (e.g. ``"+0.006 (model Q − Q_peak)"``).
+    """
+    return f"{model_q - q_peak:+.3f} (model Q − Q_peak)"
 
 
 def score_context(
@@ -37,7 +67,7 @@ def score_context(
     elif bands.warning:
         notes.append(bands.warning)
     rel = None
-    if abs(sigma - REFERENCE_SIGMA) > 1e-3:
+    if not archive_comparable(sigma):
         notes.append(
             "Q_relative scores compare sigma-0.4 Q-scores; score at sigma 0.4 to get them."
         )

@@ -73,6 +73,15 @@ class Verdict:
     explanation: str
 
 
+def verdict_heading(label: str) -> str:
+    """A verdict label as a heading: its first letter upper-case, symbols kept as they are.
+
+    ``"below Q_low_95%"`` becomes ``"Below Q_low_95%"`` (not ``str.capitalize``'s
+    ``"Below q_low_95%"``).
+    """
+    return label[:1].upper() + label[1:]
+
+
 def _sigma_kind(sigma: float) -> str | None:
     """'0.4', '0.6' or None (no bands) for a sigma value, within SIGMA_TOLERANCE."""
     if not math.isfinite(sigma) or sigma <= 0:

@@ -277,7 +277,7 @@ def score_entry(entry: Entry, mode: str = defaults.MODE, threads: int | None = N
             resolution=resolution,
             summary=summary,
             residues=residues,
-            notes=tuple(model.notes) + tuple(result.notes),
+            notes=tuple(result.notes),
             engine=result.engine,
         )
     except Exception as exc:

@@ -35,7 +35,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--resolution",
         type=float,
         metavar="D",
-        help="map resolution in Å for the model maps (default: the resolution in the mmCIF)",
+        help="map resolution in Å for the model maps (default: the mmCIF's "
+        "_em_3d_reconstruction.resolution)",
     )
     parser.add_argument(
         "--sigma",

@@ -36,7 +36,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         type=float,
         metavar="D",
         help="reported map resolution in Å, for Q_peak, the 95%% band and Q_relative "
-        "(default: the resolution recorded in the mmCIF, if any)",
+        "(default: the EM resolution recorded in the mmCIF, _em_3d_reconstruction.resolution, "
+        "if any; a diffraction resolution is never used)",
     )
     parser.add_argument(
         "--mode",
@@ -50,7 +51,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--atoms-csv", metavar="F", help="write per-atom Q-scores as CSV")
     parser.add_argument("--residues-csv", metavar="F", help="write per-residue Q-scores as CSV")
     parser.add_argument(
-        "--cif", metavar="F", help="write the model as mmCIF with _atom_site.Q-score"
+        "--cif", metavar="F", help="write the model as mmCIF with _atom_site.Q_score"
     )
     parser.add_argument("--pdb", metavar="F", help="write the model as PDB with Q in the B column")
     add_json_option(parser)

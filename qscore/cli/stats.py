@@ -33,6 +33,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "at sigma 0.4 with a resolution); the table is also written to DIR/reference.csv",
     )
     parser.add_argument(
+        "--resolution-range",
+        default="1:10",
+        metavar="LOW:HIGH",
+        help="fit the entries with a reported resolution in this range, in Å (default 1:10, the "
+        "paper's selection, on which equations 1-4 were fitted; 'all' for the whole table)",
+    )
+    parser.add_argument(
         "--degree",
         type=int,
         default=3,
@@ -48,18 +55,26 @@ def _number(value: float | None, digits: int = 4) -> str:
 
 
 def _print(result: dict) -> None:
+    from qscore.analysis.archive import describe_selection
+
     print(
         f"Reference: {result['source']}"
         + (f", version {result['version']}" if result["version"] else "")
     )
+    selection = describe_selection(
+        result["entries"], result["entries_table"], result["resolution_range"]
+    )
     print(
-        f"Entries: {result['entries']:,} (resolution {result['resolution_min']:g}–"
-        f"{result['resolution_max']:g} Å)"
+        f"Fitted: {selection}; resolutions {result['resolution_min']:g}–"
+        f"{result['resolution_max']:g} Å"
     )
     print("Polynomial fits of Q against resolution (coefficients highest power first):")
     for fit in result["polynomial"]:
         coefficients = ", ".join(f"{c:+.6f}" for c in fit["coefficients"])
         print(f"  degree {fit['degree']}: R² {_number(fit['r2'])}  [{coefficients}]")
+    paper = result["equation_1"]
+    coefficients = ", ".join(f"{c:+.6f}" for c in paper["coefficients"])
+    print(f"  equation 1 (paper): R² {_number(paper['r2'])}  [{coefficients}]")
     cv = result["cross_validation"]
     print(
         f"Cross-validation (degree {cv['degree']}, {cv['folds']} folds of 90%/10%, seed {cv['seed']}): "
@@ -112,10 +127,11 @@ def _reference_from_batch(folder: str, *, quiet: bool):
 
 def run(args: argparse.Namespace) -> int:
     """Compute, print and optionally write the archive statistics; return the exit code."""
-    from qscore.analysis.archive import fit_statistical_model
+    from qscore.analysis.archive import fit_statistical_model, parse_resolution_range
     from qscore.analysis.reference import default_reference, load_reference
     from qscore.errors import ReferenceTableError
 
+    resolution_range = parse_resolution_range(args.resolution_range)
     if args.from_dir:
         reference = _reference_from_batch(args.from_dir, quiet=args.json == "-")
     else:
@@ -125,7 +141,7 @@ def run(args: argparse.Namespace) -> int:
             "No reference table is available: install the va package or pass --reference CSV "
             "with columns id, resolution and qscore."
         )
-    result = fit_statistical_model(reference, args.degree)
+    result = fit_statistical_model(reference, args.degree, resolution_range=resolution_range)
     if args.json != "-":
         _print(result)
     if args.json:

@@ -44,6 +44,7 @@ __all__ = [
     "RadialSamples",
     "ScoreResult",
     "atom_samples",
+    "overall_q",
     "sample_points",
     "score",
     "shell_radii",
@@ -55,11 +56,38 @@ Progress = Callable[[int, int, str], None]
 _CHUNK = 4096
 
 
+def overall_q(q: np.ndarray, scored: np.ndarray) -> float:
+    """The model's Q-score as MapQ reports it: the mean Q over the scored non-hydrogen atoms.
+
+    This is the one definition of model Q: every face (dashboard, CLI, batch, figures) reads it
+    through :attr:`ScoreResult.model_q` or
+    :func:`qscore.analysis.aggregate.model_summary`, both of which call this function.
+
+    Parameters
+    ----------
+    q : numpy.ndarray
+        Per-atom Q aligned with the model; hydrogens may carry the Q copied from their heavy
+        atom, atoms left out of the scoring are NaN.
+    scored : numpy.ndarray
+        Boolean mask of the atoms whose own Q counts: the non-hydrogen atoms.
+
+    Returns
+    -------
+    float
+        The mean of the finite Q values in ``scored``; NaN when there is none.
+    """
+    values = np.asarray(q, dtype=np.float64)[np.asarray(scored, dtype=bool)]
+    values = values[np.isfinite(values)]
+    return float(values.mean()) if values.size else float("nan")
+
+
 @dataclass(frozen=True)
 class ScoreResult:
     """Per-atom Q aligned with the model (NaN where not scored) and how it was obtained.
 
-    ``engine`` names the engine that computed it: ``"compiled"`` or ``"numpy"``.
+    ``scored`` marks the atoms whose Q the engine computed (non-hydrogen atoms of the selection);
+    hydrogens carry a copy of their heavy atom's Q and are not in it. ``engine`` names the engine
+    that computed it: ``"compiled"`` or ``"numpy"``.
     """
 
     q: np.ndarray
@@ -68,13 +96,14 @@ class ScoreResult:
     seconds: float
     atoms_scored: int
     atoms_outside: int
+    scored: np.ndarray
     notes: tuple[str, ...] = field(default=())
     engine: str = "compiled"
 
     @property
     def model_q(self) -> float:
-        """Mean Q over every scored atom, as MapQ reports it."""
-        return float(np.nanmean(self.q)) if self.atoms_scored else float("nan")
+        """Mean Q over the scored non-hydrogen atoms, as MapQ reports it (:func:`overall_q`)."""
+        return overall_q(self.q, self.scored)
 
 
 @dataclass(frozen=True)
@@ -372,6 +401,8 @@ def score(
     q = np.full(model.n_atoms, np.nan)
     q[prep.scored] = q_scored
     _copy_to_hydrogens(model, q)
+    scored = np.zeros(model.n_atoms, dtype=bool)
+    scored[prep.scored] = True
     return ScoreResult(
         q=q,
         sigma=float(sigma),
@@ -379,6 +410,7 @@ def score(
         seconds=time.perf_counter() - start,
         atoms_scored=total,
         atoms_outside=outside,
+        scored=scored,
         notes=(*model.notes, *dmap.notes, *notes),
         engine=chosen,
     )

@@ -1,7 +1,9 @@
-"""Writers: per-atom and per-residue CSV, mmCIF with ``_atom_site.Q-score``, PDB with Q as B.
+"""Writers: per-atom and per-residue CSV, mmCIF with ``_atom_site.Q_score``, PDB with Q as B.
 
 The mmCIF writer adds one item to the original ``_atom_site`` loop and keeps every other category
-and value of the file as it was read, like MapQ (6 decimals, "?" where an atom has no Q).
+and value of the file as it was read, like MapQ (``Q_score``, 6 decimals, "?" where an atom has no
+Q). A file given back (MapQ's output, or one written here, also by versions that used the tag
+``Q-score``) has its Q read by :func:`stored_qscores`, and rewriting it replaces the old item.
 """
 
 from __future__ import annotations
@@ -15,12 +17,14 @@ import numpy as np
 import pandas as pd
 
 from qscore.analysis.aggregate import mapq_windows, residue_table
-from qscore.errors import QscoreError
+from qscore.errors import ModelFormatError, QscoreError
 from qscore.io.models import AtomModel
 
 ATOM_COLUMNS = ("chain", "resseq", "icode", "resname", "atom", "altloc", "element", "x", "y", "z")
-#: Name of the per-atom item MapQ v2.9.7 writes to ``_atom_site``.
-QSCORE_ITEM = "Q-score"
+#: Name of the per-atom item MapQ writes to ``_atom_site``.
+QSCORE_ITEM = "Q_score"
+#: Every name the per-atom Q item is read under, the written one first.
+QSCORE_ITEMS = (QSCORE_ITEM, "Q-score")
 
 
 class ExportError(QscoreError):
@@ -45,10 +49,11 @@ def write_csv(frame: pd.DataFrame, path: str | os.PathLike) -> None:
 
 
 def mmcif_text(model: AtomModel, q: np.ndarray | None, *, b_iso: np.ndarray | None = None) -> str:
-    """The model's mmCIF with ``_atom_site.Q-score`` added after ``B_iso_or_equiv``.
+    """The model's mmCIF with ``_atom_site.Q_score`` added after ``B_iso_or_equiv``.
 
-    With ``q=None`` no Q item is added; with ``b_iso`` the B-factors of the model's atoms are
-    replaced (B-factors from Q-scores).
+    A Q item the file already carries (``Q_score`` or ``Q-score``) is replaced. With ``q=None``
+    no Q item is added; with ``b_iso`` the B-factors of the model's atoms are replaced
+    (B-factors from Q-scores).
     """
     if model.document is None or model.atom_site_rows is None:
         raise ExportError("This model was not read from a file, so it cannot be written back.")
@@ -60,7 +65,7 @@ def mmcif_text(model: AtomModel, q: np.ndarray | None, *, b_iso: np.ndarray | No
         column = np.array(category["B_iso_or_equiv"], dtype=object)
         column[model.atom_site_rows] = [f"{v:.2f}" for v in np.asarray(b_iso, dtype=np.float64)]
         category["B_iso_or_equiv"] = column.tolist()
-    updated: dict[str, list] = {k: v for k, v in category.items() if k != QSCORE_ITEM}
+    updated: dict[str, list] = {k: v for k, v in category.items() if k not in QSCORE_ITEMS}
     if q is not None:
         values = np.full(n_rows, "?", dtype=object)
         q = np.asarray(q, dtype=np.float64)
@@ -73,6 +78,44 @@ def mmcif_text(model: AtomModel, q: np.ndarray | None, *, b_iso: np.ndarray | No
         updated = {k: updated[k] for k in keys}
     block.set_mmcif_category("_atom_site.", updated, raw=True)
     return doc.as_string(gemmi.cif.Style.PreferPairs)
+
+
+def stored_qscores(model: AtomModel) -> np.ndarray | None:
+    """Per-atom Q the model's file already carries (``_atom_site.Q_score`` or ``Q-score``).
+
+    Parameters
+    ----------
+    model : AtomModel
+        A model read from an mmCIF file (MapQ's output, or one written by :func:`write_mmcif`).
+
+    Returns
+    -------
+    numpy.ndarray or None
+        Q aligned with the model's atoms (NaN where the file gives "?" or "."), or None when
+        the file has no Q item.
+
+    Raises
+    ------
+    ModelFormatError
+        If the Q item holds a value that is not a number.
+    """
+    if model.document is None or model.atom_site_rows is None:
+        return None
+    block = model.document.sole_block() if len(model.document) == 1 else model.document[0]
+    for item in QSCORE_ITEMS:
+        values = block.find_values(f"_atom_site.{item}")
+        if not values:
+            continue
+        text = np.array([gemmi.cif.as_string(v) for v in values], dtype=object)
+        text[(text == "?") | (text == ".") | (text == "")] = "nan"
+        try:
+            q = text.astype(np.float64)
+        except ValueError as exc:
+            raise ModelFormatError(
+                f"{model.source} has a non-numeric value in _atom_site.{item}."
+            ) from exc
+        return q[model.atom_site_rows]
+    return None
 
 
 def write_mmcif(model: AtomModel, q: np.ndarray, path: str | os.PathLike) -> None:

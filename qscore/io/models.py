@@ -37,6 +37,10 @@ GLYCAN_KINDS = (gemmi.ResidueKind.PYR, gemmi.ResidueKind.KET)
 RESIDUE_KINDS = ("protein", "nucleic", "ligand", "glycan", "water", "ion")
 
 _MAX_MODEL_BYTES = 4 * 1024**3
+#: The only item whose resolution may stand for the map's: an EM reconstruction's.
+EM_RESOLUTION_ITEM = "_em_3d_reconstruction.resolution"
+#: Resolutions of diffraction data (X-ray, neutron, electron crystallography), never the map's.
+DIFFRACTION_RESOLUTION_ITEMS = ("_refine.ls_d_res_high", "_reflns.d_resolution_high")
 
 
 @dataclass(frozen=True, eq=False)
@@ -277,6 +281,9 @@ def _model_from_block(doc: gemmi.cif.Document, block: gemmi.cif.Block, label: st
             "of the heavy atom it is bonded to."
         )
     atomic_number = np.array([gemmi.Element(e).atomic_number for e in element], dtype=np.int16)
+    resolution = _resolution(block)
+    if resolution is None and (note := _diffraction_note(block)):
+        notes.append(note)
     residues, residue_index = _residue_table(chain, resseq, icode, resname, is_h)
     subset = _subsets(name, residues["kind"].to_numpy()[residue_index], resname, is_h)
     return AtomModel(
@@ -296,7 +303,7 @@ def _model_from_block(doc: gemmi.cif.Document, block: gemmi.cif.Block, label: st
         residue_index=residue_index,
         subset=subset,
         residues=residues,
-        resolution=_resolution(block),
+        resolution=resolution,
         notes=tuple(notes),
         source=label,
         document=doc,
@@ -402,22 +409,38 @@ def _hydrogen_parents(xyz: np.ndarray, is_h: np.ndarray, residue_index: np.ndarr
     return parent
 
 
+def _positive_number(block: gemmi.cif.Block, tag: str) -> float | None:
+    """The positive number recorded under ``tag``, or None (absent, null or not a number)."""
+    value = block.find_value(tag)
+    if value is None:
+        return None
+    try:
+        number = float(gemmi.cif.as_string(value))
+    except ValueError:
+        return None
+    return number if np.isfinite(number) and number > 0 else None
+
+
 def _resolution(block: gemmi.cif.Block) -> float | None:
-    """Reported resolution (Å) from the mmCIF, if the file carries one."""
-    for tag in (
-        "_em_3d_reconstruction.resolution",
-        "_refine.ls_d_res_high",
-        "_reflns.d_resolution_high",
-    ):
-        value = block.find_value(tag)
-        if value is None:
-            continue
-        try:
-            res = float(gemmi.cif.as_string(value))
-        except ValueError:
-            continue
-        if np.isfinite(res) and res > 0:
-            return res
+    """The EM reconstruction's resolution (Å) recorded in the mmCIF, if any.
+
+    Only ``_em_3d_reconstruction.resolution`` describes a map; a diffraction resolution
+    (``_refine.ls_d_res_high``, ``_reflns.d_resolution_high``, a PDB file's REMARK 2/3/200, which
+    gemmi converts into those items) does not, and is never taken as the map's resolution.
+    """
+    return _positive_number(block, EM_RESOLUTION_ITEM)
+
+
+def _diffraction_note(block: gemmi.cif.Block) -> str | None:
+    """A sentence saying a diffraction resolution was left unused, when the file records one."""
+    for tag in DIFFRACTION_RESOLUTION_ITEMS:
+        value = _positive_number(block, tag)
+        if value is not None:
+            return (
+                f"The model file records a diffraction resolution of {value:g} Å ({tag}); it is "
+                "not the map's resolution, so give the map's resolution to compare the Q-score "
+                "with the EMDB archive."
+            )
     return None
 
 

@@ -14,7 +14,13 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from qscore.analysis.expected import expected_curves, expected_q, verdict_codes
+from qscore.analysis.context import archive_comparable
+from qscore.analysis.expected import (
+    MEAN_COEFFICIENTS_04,
+    expected_curves,
+    expected_q,
+    verdict_codes,
+)
 
 RED = "#d62728"
 PEAK = "#1f5fa8"
@@ -345,15 +351,20 @@ def archive_figure(
     label: str = "Your model",
     fits: pd.DataFrame | None = None,
     show_bands: bool = True,
+    equation_1: bool = False,
 ) -> go.Figure:
     """Q-score against resolution for the reference entries (faint), the expected curves and,
-    optionally, polynomial fits (one dashed line per degree) and the user's model as a star.
+    optionally, polynomial fits (one dashed line per degree), the paper's equation 1 and the
+    user's model as a star.
 
-    ``reference`` has columns ``id, resolution, qscore``; ``fits`` is the output of
-    :func:`qscore.analysis.archive.polynomial_fits`.
+    ``reference`` has columns ``id, resolution, qscore`` (Q-scores at sigma 0.4); ``fits`` is the
+    output of :func:`qscore.analysis.archive.polynomial_fits`. At another ``sigma`` the entries
+    are not drawn, since they do not compare with Q-scores at that sigma
+    (:func:`qscore.analysis.context.archive_note` says so in words).
     """
     fig = go.Figure()
-    fig.add_trace(archive_trace(reference))
+    if archive_comparable(sigma):
+        fig.add_trace(archive_trace(reference))
     lo = max(0.5, float(reference["resolution"].min())) if len(reference) else 1.0
     hi = min(12.0, float(reference["resolution"].max())) if len(reference) else 10.0
     lo, hi = min(lo, 1.0), max(hi, 10.0)
@@ -369,6 +380,17 @@ def archive_figure(
                     line={"width": 2, "dash": "dash" if row.degree != 3 else "solid"},
                 )
             )
+    if equation_1:
+        x = np.linspace(lo, hi, 200)
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=np.polyval(MEAN_COEFFICIENTS_04, x),
+                mode="lines",
+                name="equation 1 (paper)",
+                line={"width": 3, "dash": "dot", "color": "black"},
+            )
+        )
     if show_bands:
         _curve_traces(fig, sigma, lo, hi)
     if model_q is not None and resolution is not None and math.isfinite(model_q):

@@ -19,7 +19,7 @@ from plotly.subplots import make_subplots
 from qscore.analysis.expected import ExpectedQ, expected_curves
 from qscore.analysis.reference import ReferenceTable
 from qscore.analysis.relative import EPSILON, RelativeQ
-from qscore.engine import RadialSamples
+from qscore.engine import RadialSamples, overall_q
 from qscore.io.maps import DensityMap, sample
 from qscore.io.models import AtomModel
 from qscore.plotting.figures import BAND, PEAK, RED, archive_trace, band_curve_traces
@@ -812,7 +812,7 @@ def ladder_panels(
             continue
         atoms = residue_atoms(model, found)
         q_residue = float(np.nanmean(q[atoms]))
-        q_model = float(np.nanmean(q[~model.is_hydrogen]))
+        q_model = overall_q(q, model.heavy)
         title = (
             f"<b>{resolution:g} Å</b> · {chosen['resname']} {chosen['chain']}{chosen['resseq']}"
             f"<br>Q_residue {q_residue:.2f} · Q_model {q_model:.2f}"
