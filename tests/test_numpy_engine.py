@@ -306,12 +306,13 @@ def test_cli_reports_the_engine_chosen_by_the_environment(small_case, capsys, mo
 
 
 def test_cli_falls_back_with_one_line_when_the_kernel_is_missing(small_case):
-    """A fresh interpreter whose kernel cannot load: one line on stderr, then NumPy's numbers."""
+    """A fresh interpreter in which the kernel's module cannot be imported (as after an install
+    without a compiler): one line on stderr, then the NumPy engine's numbers."""
     map_path, model_path = small_case
     env = {k: v for k, v in os.environ.items() if k != choice.ENV}
     script = (
-        "import sys, qscore.engine.compiled as c\n"
-        "c.available = lambda: False\n"
+        "import sys\n"
+        "sys.modules['qscore.engine._kernel'] = None\n"
         "from qscore.cli.main import main\n"
         "sys.exit(main(sys.argv[1:]))"
     )
@@ -325,3 +326,11 @@ def test_cli_falls_back_with_one_line_when_the_kernel_is_missing(small_case):
     assert doc["engine"] == "numpy"
     dmap, model = load(map_path, model_path)
     assert doc["model_q"] == engine.score(dmap, model, engine="compiled").model_q
+    refused = subprocess.run(
+        [sys.executable, "-c", script, *args],
+        capture_output=True,
+        text=True,
+        env={**env, choice.ENV: "compiled"},
+    )
+    assert refused.returncode == 2
+    assert refused.stderr.count("\n") == 1 and "not available" in refused.stderr
