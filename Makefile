@@ -3,21 +3,29 @@ PY      ?= python3
 VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
+# The package itself (editable) with its compiled kernel: rebuilt when the kernel's source or the
+# build files change.
+KERNEL  := $(VENV)/.kernel
 VA      := va==0.0.1.dev134
 
-.PHONY: run test setup setup-dev assets browser lint bench
+.PHONY: run test setup setup-dev assets browser lint bench install-check
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(STAMP): requirements.txt requirements-dev.txt pyproject.toml | $(BIN)/python
+$(STAMP): requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	$(BIN)/pip install --quiet --no-deps $(VA)
-	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-setup: $(STAMP) assets
+$(KERNEL): qscore/engine/_kernel.c setup.py pyproject.toml $(STAMP)
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+	@$(BIN)/python -c "from qscore.engine import compiled; raise SystemExit(not compiled.available())" \
+	  || echo "warning: the compiled kernel did not build (no working C compiler?); see the pip output above"
+	touch $(KERNEL)
+
+setup: $(KERNEL) assets
 
 # 3Dmol.js comes from the npm registry (pinned in assets/package-lock.json) and is served by
 # Streamlit's static file server from static/vendor/, so the 3D view works with no internet.
@@ -39,8 +47,12 @@ run: setup
 test: setup browser
 	$(BIN)/python -m pytest -q
 
-lint: $(STAMP)
+# The sdist installed into clean virtual environments without OpenMP and without a C compiler.
+install-check: $(KERNEL)
+	$(BIN)/python .ci/check_install.py
+
+lint: $(KERNEL)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
-bench: $(STAMP)
+bench: $(KERNEL)
 	$(BIN)/python bench/bench_score.py

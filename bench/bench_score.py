@@ -42,7 +42,10 @@ QSCORE_PYTHON = REPO / ".venv" / "bin" / "python"
 SOURCE_MODEL = REPO.parent / "shared" / "data" / "emd-30342" / "7cec_chainA.cif"
 
 #: Size label -> number of copies of the source chain.
-SIZES = {"4k": 1, "17k": 4, "100k": 24}
+SIZES = {"4k": 1, "17k": 4, "100k": 24, "1m": 252}
+#: Size label -> (size it repeats, times): the model and map stacked along z, map data copied,
+#: so that ten million atoms need no new density calculation.
+STACKED = {"10m": ("1m", 10)}
 RESOLUTION = 3.5
 VOXEL = 1.0
 #: Gap (Å) between the boxes of neighbouring copies, and around the whole model.
@@ -145,6 +148,12 @@ def tile_layout(copies: int, step: np.ndarray) -> tuple[int, int, int]:
     return best[1]
 
 
+def chain_name(i: int) -> str:
+    """A, B, …, 9 for the first 62 copies, then two characters (AA, BA, …)."""
+    n = len(CHAIN_NAMES)
+    return CHAIN_NAMES[i % n] + (CHAIN_NAMES[i // n - 1] if i >= n else "")
+
+
 def tiled_structure(copies: int) -> gemmi.Structure:
     """``copies`` non-overlapping translated copies of the source chain, chains A, B, …, in P1."""
     src = gemmi.read_structure(str(SOURCE_MODEL))
@@ -161,7 +170,7 @@ def tiled_structure(copies: int) -> gemmi.Structure:
         ia, ib, ic = np.unravel_index(i, layout)
         shift = np.array([ia, ib, ic]) * step - lo + MARGIN
         copy = chain.clone()
-        copy.name = CHAIN_NAMES[i]
+        copy.name = chain_name(i)
         for res in copy:
             res.subchain = ""
             for atom in res:
@@ -193,15 +202,74 @@ def synthetic_map(st: gemmi.Structure) -> gemmi.FloatGrid:
     grid = dc.grid
     values = np.array(grid, copy=False)
     rng = np.random.default_rng(SEED)
-    values += rng.normal(0.0, NOISE * float(values.std()), values.shape).astype(np.float32)
+    plane = values[0].size
+    mean = float(np.sum(values, dtype=np.float64)) / values.size
+    var = sum(float(np.sum((s.astype(np.float64) - mean) ** 2)) for s in values) / values.size
+    scale = NOISE * math.sqrt(var)
+    for s in values:  # one plane at a time: the noise of a 10M-atom map would not fit at once
+        s += rng.normal(0.0, scale, plane).astype(np.float32).reshape(s.shape)
     return grid
+
+
+def stack_inputs(base: Inputs, times: int, model_path: Path, map_path: Path) -> None:
+    """``times`` copies of ``base`` one above the other along z (the map's slowest file axis)."""
+    header = np.fromfile(base.map, dtype=np.int32, count=256)
+    if list(header[16:19]) != [1, 2, 3] or np.any(header[4:7]):
+        raise ValueError(f"{base.map} is not stored x-fastest from voxel 0")
+    extended = int(header[23])
+    nz = int(header[2])
+    cell_z = float(header.view(np.float32)[12])
+    out = header.copy()
+    out[2] = nz * times
+    out[9] = int(header[9]) * times
+    out.view(np.float32)[12] = cell_z * times
+    with open(map_path, "wb") as dst:
+        dst.write(out.tobytes())
+        with open(base.map, "rb") as src:
+            src.seek(1024)
+            dst.write(src.read(extended))
+            for _ in range(times):
+                src.seek(1024 + extended)
+                shutil.copyfileobj(src, dst, 64 << 20)
+    st = gemmi.read_structure(str(base.model))
+    model = st[0]
+    chains = [model[i].clone() for i in range(len(model))]
+    n = len(chains)
+    for copy in range(1, times):
+        shift = copy * cell_z
+        for i, chain in enumerate(chains):
+            moved = chain.clone()
+            moved.name = chain_name(copy * n + i)
+            for res in moved:
+                for atom in res:
+                    p = atom.pos
+                    atom.pos = gemmi.Position(p.x, p.y, p.z + shift)
+            model.add_chain(moved)
+    st.cell = gemmi.UnitCell(st.cell.a, st.cell.b, cell_z * times, 90, 90, 90)
+    st.setup_entities()
+    st.make_mmcif_document().write_file(str(model_path))
+
+
+def count_atoms(path: Path) -> int:
+    """Atoms in a model file, counted as the number of _atom_site rows (cached next to it)."""
+    cache = path.with_suffix(".atoms")
+    if cache.exists() and cache.stat().st_mtime >= path.stat().st_mtime:
+        return int(cache.read_text())
+    doc = gemmi.cif.read(str(path))
+    n = len(doc.sole_block().find_values("_atom_site.Cartn_x"))
+    cache.write_text(str(n))
+    return n
 
 
 def build_inputs(label: str) -> Inputs:
     """The model and map of one size, built once and kept in ``bench/.work/``."""
-    copies = SIZES[label]
     folder = WORK / label
     model_path, map_path = folder / f"model_{label}.cif", folder / f"map_{label}.mrc"
+    if label in STACKED and not (model_path.exists() and map_path.exists()):
+        folder.mkdir(parents=True, exist_ok=True)
+        base, times = STACKED[label]
+        stack_inputs(build_inputs(base), times, model_path, map_path)
+    copies = SIZES.get(label, 0)
     if not (model_path.exists() and map_path.exists()):
         folder.mkdir(parents=True, exist_ok=True)
         st = tiled_structure(copies)
@@ -210,14 +278,13 @@ def build_inputs(label: str) -> Inputs:
         ccp4.grid = synthetic_map(st)
         ccp4.update_ccp4_header(2)
         ccp4.write_ccp4_map(str(map_path))
-    st = gemmi.read_structure(str(model_path))
     header = gemmi.read_ccp4_header(str(map_path))
     shape = tuple(int(header.header_i32(w)) for w in (1, 2, 3))
     return Inputs(
         label=label,
         model=model_path,
         map=map_path,
-        atoms=st[0].count_atom_sites(),
+        atoms=count_atoms(model_path),
         map_bytes=4 * int(np.prod(shape)),
         shape=shape,
     )
@@ -590,7 +657,9 @@ def profile_qscore(case: Inputs, top: int = 25) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Build the cases, time every tool on each, print and save the tables."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default="4k,17k,100k", help="comma list of 4k, 17k, 100k")
+    parser.add_argument(
+        "--sizes", default="4k,17k,100k", help="comma list of 4k, 17k, 100k, 1m, 10m"
+    )
     parser.add_argument("--peers", default="jqscore,cctbx", help="comma list of jqscore, cctbx")
     parser.add_argument("--repeat", type=int, default=1, help="warm runs after the cold run")
     parser.add_argument("--no-peers", action="store_true", help="time qscore only")
@@ -604,12 +673,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--profile", action="store_true", help="also cProfile qscore on the largest size"
     )
+    parser.add_argument(
+        "--stages",
+        type=int,
+        default=3,
+        metavar="N",
+        help="print where qscore's time goes per stage on each size, median of N runs (0: skip)",
+    )
     args = parser.parse_args(argv)
     sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
     peers = [] if args.no_peers else [p.strip() for p in args.peers.split(",") if p.strip()]
     for name in sizes:
-        if name not in SIZES:
-            parser.error(f"unknown size {name!r}; choose from {', '.join(SIZES)}")
+        if name not in SIZES and name not in STACKED:
+            parser.error(f"unknown size {name!r}; choose from {', '.join([*SIZES, *STACKED])}")
     for name in peers:
         if name not in TOOLS or name == "qscore":
             parser.error(f"unknown peer {name!r}; choose from jqscore, cctbx")
@@ -650,6 +726,15 @@ def main(argv: list[str] | None = None) -> int:
     }
     (WORK / "results.json").write_text(json.dumps(results, indent=1))
     (WORK / "results.md").write_text("\n\n".join(tables) + "\n")
+    if args.stages > 0:
+        import bench_stages
+
+        for case in cases:
+            runs, others = bench_stages.measure(
+                str(case.map), str(case.model), args.stages, python=str(QSCORE_PYTHON)
+            )
+            stage_table = bench_stages.table(runs, f"{case.label}, {args.stages} runs")
+            print(f"\n{stage_table}\nOthers' load during these runs: {others:.0%} of the CPUs.")
     if args.profile and cases:
         profile_qscore(cases[-1])
     return 0

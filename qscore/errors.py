@@ -41,3 +41,11 @@ class EngineError(QscoreError):
 
 class ReferenceTableError(QscoreError):
     """The EMDB reference table is missing or malformed."""
+
+
+class DenseModelError(QscoreError):
+    """The atoms are packed far more densely than in any molecule (nm coordinates, stacked copies)."""
+
+
+class KernelMissingError(QscoreError):
+    """The compiled kernel was not built when the package was installed (no C compiler)."""

@@ -479,3 +479,55 @@ def test_an_unreachable_scheduler_is_a_cli_error(tmp_path: Path, capsys) -> None
     code = main(["batch", str(path), "--out", str(tmp_path / "o"), "--scheduler", "nope://x"])
     assert code == 2
     assert "Cannot reach the Dask scheduler at nope://x" in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------------------- file identity
+
+
+def test_file_identity_sees_content_behind_an_unchanged_size_and_time(tmp_path: Path) -> None:
+    path = tmp_path / "map.mrc"
+    path.write_bytes(b"a" * 5000)
+    before = path.stat()
+    first = batch.file_identity(path)
+    path.write_bytes(b"a" * 2500 + b"b" + b"a" * 2499)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert path.stat().st_size == before.st_size and path.stat().st_mtime_ns == before.st_mtime_ns
+    assert batch.file_identity(path) != first
+    assert batch.file_identity(tmp_path / "missing.mrc") == ""
+    assert batch.file_identity(tmp_path) == ""
+
+
+@pytest.mark.slow
+def test_a_map_replaced_at_the_same_path_is_rescored(
+    manifest: Path, cluster, tmp_path: Path
+) -> None:
+    from scipy import ndimage
+
+    from qscore.io.maps import DensityMap, read_map, write_map
+
+    path = _copy_manifest(manifest, tmp_path / "manifest", rows=slice(0, 2))
+    frame = pd.read_csv(path)
+    own = tmp_path / "own.mrc"
+    own.write_bytes(Path(frame.loc[0, "map"]).read_bytes())
+    frame.loc[0, "map"] = str(own)
+    frame.to_csv(path, index=False)
+    out = tmp_path / "out"
+    first = run_batch(path, out, client=cluster).set_index("id")
+    assert (first["status"] == "ok").all()
+    stamps = {p.name: p.stat().st_mtime_ns for p in (out / "entries").glob("*.parquet")}
+    # Same path, same size, same modification time, different density (blurred).
+    before = own.stat()
+    dmap = read_map(own)
+    blurred = ndimage.gaussian_filter(dmap.values, 1.5).astype(np.float32)
+    write_map(own, DensityMap(blurred, dmap.origin, dmap.voxel_size))
+    os.utime(own, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert own.stat().st_size == before.st_size
+    second = run_batch(path, out, client=cluster).set_index("id")
+    changed, kept = frame.loc[0, "id"], frame.loc[1, "id"]
+    assert second.loc[changed, "model_q"] < first.loc[changed, "model_q"] - 0.05
+    assert second.loc[changed, "map_identity"] != first.loc[changed, "map_identity"]
+    assert second.loc[kept, "model_q"] == first.loc[kept, "model_q"]
+    assert (out / "entries" / f"{kept}.parquet").stat().st_mtime_ns == stamps[f"{kept}.parquet"]
+    assert (out / "entries" / f"{changed}.parquet").stat().st_mtime_ns > stamps[
+        f"{changed}.parquet"
+    ]

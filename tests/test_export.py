@@ -147,3 +147,19 @@ def test_a_damaged_q_item_is_a_plain_error(small, tmp_path):
     path.write_text(text.replace(f" {first} ", " abc ", 1))
     with pytest.raises(ModelFormatError, match="Q_score"):
         export.stored_qscores(read_model(path))
+
+
+def test_large_models_keep_their_text_and_are_written_back_the_same(emd30342, monkeypatch):
+    """Above KEEP_DOCUMENT_ATOMS a model keeps its mmCIF text, not gemmi's larger document;
+    writing it back and reading stored Q-scores give what the kept document gives."""
+    from qscore.io import models
+
+    path = emd30342 / "mapq_single_process_sigma0.6.cif"
+    kept = read_model(path)
+    monkeypatch.setattr(models, "KEEP_DOCUMENT_ATOMS", 10)
+    large = read_model(path)
+    assert large.document is None and large.document_text is not None
+    assert kept.document is not None and kept.document_text is None
+    q = np.linspace(0.0, 1.0, kept.n_atoms)
+    assert export.mmcif_text(large, q) == export.mmcif_text(kept, q)
+    np.testing.assert_array_equal(export.stored_qscores(large), export.stored_qscores(kept))

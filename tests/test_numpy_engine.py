@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from qscore import engine
 from qscore.cli.main import main
 from qscore.engine import choice, compiled, numpy_engine, shells
-from qscore.errors import EngineError
+from qscore.errors import DenseModelError, EngineError
 from qscore.io.export import pdb_text
 from qscore.io.maps import DensityMap, write_map
 from qscore.pipeline import load
@@ -158,7 +158,7 @@ def test_shell_points_follow_mapqs_rule_written_out(model, single):
     """The shells of the first atoms equal the point-by-point rule over every other atom."""
     xyz = model.xyz
     xyz32 = xyz.astype(np.float32).astype(np.float64) if single else None
-    near = numpy_engine.find_neighbours(xyz, xyz, single_precision_check=single)
+    near, _ = numpy_engine.find_neighbours(xyz, xyz, single_precision_check=single)
     for radius in shells.RADII[1::4]:
         points, count = numpy_engine.shell_points(xyz, float(radius), near)
         for i in range(min(len(xyz), 4)):
@@ -167,23 +167,77 @@ def test_shell_points_follow_mapqs_rule_written_out(model, single):
 
 
 def test_crowded_atoms_match_the_kernel_and_the_rule():
-    """80 atoms within about 1 Å of one another: more neighbours in reach than are tested one
-    at a time, so the points still standing are tested against the farther ones in blocks."""
+    """80 atoms piled within a few Å (about 30 within 2 Å of each, still under the packing
+    check's limit): more neighbours in reach than are tested one at a time, so the points still
+    standing are tested against the farther ones in blocks."""
     rng = np.random.default_rng(11)
-    model = _carbons(80).with_coordinates(8.0 + rng.normal(0.0, 0.5, (80, 3)))
-    near = numpy_engine.find_neighbours(model.xyz, model.xyz, single_precision_check=True)
+    model = _carbons(80).with_coordinates(8.0 + rng.normal(0.0, 1.2, (80, 3)))
+    near, _ = numpy_engine.find_neighbours(model.xyz, model.xyz, single_precision_check=True)
     assert near.dist.shape[1] > numpy_engine._COLUMNS
     dmap = _noisy_map(model.xyz, 2, None, 0.5)
     for mode in MODES:
         kernel, numpy = _both(dmap, model, sigma=0.6, mode=mode)
         assert _max_difference(kernel, numpy) <= AGREEMENT
     xyz32 = model.xyz.astype(np.float32).astype(np.float64)
-    first = numpy_engine.find_neighbours(model.xyz[:2], model.xyz, single_precision_check=True)
+    first, _ = numpy_engine.find_neighbours(model.xyz[:2], model.xyz, single_precision_check=True)
     for radius in (shells.RADII[9], shells.RADII[19]):
         points, count = numpy_engine.shell_points(model.xyz[:2], float(radius), first)
         for i in range(2):
             expected = _plain_shell(model.xyz[i].tolist(), float(radius), model.xyz, xyz32)
             np.testing.assert_array_equal(points[i, : count[i]], expected)
+
+
+def _directions(rng: np.random.Generator, n: int, sign: float) -> np.ndarray:
+    """``n`` random unit vectors in the hemisphere of ``sign``·z."""
+    v = rng.normal(size=(n, 3))
+    v[:, 2] = sign * np.abs(v[:, 2])
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def test_capped_neighbours_match_the_kernel_and_say_so(monkeypatch):
+    """An atom with 210 others within 3.8 Å: 150 close ones below it, 60 farther ones above. Both
+    engines keep only the nearest 128 (all below), so the upper points of the large shells stand;
+    with every neighbour they would fall, and Q would differ."""
+    rng = np.random.default_rng(5)
+    below = _directions(rng, 150, -1.0) * rng.uniform(2.0, 2.6, (150, 1))
+    above = _directions(rng, 60, 1.0) * rng.uniform(3.0, 3.6, (60, 1))
+    centre = np.array([20.0, 20.0, 20.0])
+    atoms = [("C", "C1", "LIG", 1, tuple(centre))]
+    atoms += [("O", "O1", "HOH", i + 2, tuple(centre + v)) for i, v in enumerate([*below, *above])]
+    model = make_model(atoms)
+    dmap = _noisy_map(model.xyz, 4, None, 0.5)
+    results = {
+        name: engine.score(dmap, model, selection=[0], engine=name) for name in engine.ENGINES
+    }
+    assert _max_difference(results["compiled"].q, results["numpy"].q) <= AGREEMENT
+    assert results["compiled"].notes == results["numpy"].notes
+    assert any(f"only the nearest {shells.NEIGHBOUR_LIMIT}" in n for n in results["numpy"].notes)
+    near, over = numpy_engine.find_neighbours(centre, model.xyz, single_precision_check=False)
+    assert over == 1 and near.dist.shape == (1, shells.NEIGHBOUR_LIMIT)
+    monkeypatch.setattr(numpy_engine, "NEIGHBOUR_LIMIT", 1000)
+    uncapped = engine.score(dmap, model, selection=[0], engine="numpy")
+    assert abs(uncapped.q[0] - results["numpy"].q[0]) > 0.05
+
+
+def test_a_dense_pile_is_refused_by_both_engines_with_the_same_count():
+    """16,000 atoms spaced like a protein and 14,000 piled into a 3 Å cube: the NumPy engine
+    counts the neighbour search's work exactly as the kernel does (no distances, so the count
+    itself is fast), and refuses the model with the same sentence."""
+    rng = np.random.default_rng(3)
+    grid = np.stack(np.meshgrid(*[np.arange(25) * 2.5] * 3, indexing="ij"), -1).reshape(-1, 3)
+    xyz = np.vstack([grid[:16000] + 10.0, 40.0 + rng.uniform(0, 3, (14000, 3))])
+    index = compiled.cell_index(xyz, shells.REACH)
+    for centres in (xyz, xyz[:500] + 0.3, np.array([[1e4, 0.0, 0.0]])):
+        expected = compiled.candidates(index, centres, shells.REACH)
+        assert numpy_engine.candidates(centres, xyz) == expected
+    assert numpy_engine.candidates(xyz, xyz) > 14_000**2
+    model = make_model([("C", "C1", "LIG", i + 1, tuple(p)) for i, p in enumerate(xyz)])
+    dmap = DensityMap(
+        rng.normal(size=(20, 20, 20)).astype(np.float32), np.zeros(3), np.full(3, 5.0)
+    )
+    for name in engine.ENGINES:
+        with pytest.raises(DenseModelError, match="denser than any molecule.*nm rather than Å"):
+            engine.score(dmap, model, engine=name)
 
 
 def _float32_tie():
@@ -203,7 +257,7 @@ def test_float32_rule_decides_a_tie_only_in_direct_mode():
     xyz = np.stack([centre, neighbour])
     counts = {}
     for single in (True, False):
-        near = numpy_engine.find_neighbours(xyz[:1], xyz, single_precision_check=single)
+        near, _ = numpy_engine.find_neighbours(xyz[:1], xyz, single_precision_check=single)
         points, count = numpy_engine.shell_points(xyz[:1], radius, near)
         xyz32 = xyz.astype(np.float32).astype(np.float64) if single else None
         np.testing.assert_array_equal(

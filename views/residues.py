@@ -21,57 +21,77 @@ if polymer.empty:
     st.stop()
 
 chains = list(dict.fromkeys(polymer["chain"]))
-if result.selected is not None and result.selected in polymer.index:
-    selected_chain = polymer.at[result.selected, "chain"]
-    if st.session_state.get(kept("chain", chains[0])) != selected_chain:
-        st.session_state[kept("chain", chains[0])] = selected_chain
-c1, c2, c3 = st.columns([1, 3, 2])
-chain = c1.selectbox("Chain", chains, key=kept("chain", chains[0]))
-in_chain = polymer[polymer["chain"] == chain]
-lo, hi = int(in_chain["resseq"].min()), int(in_chain["resseq"].max())
-if lo == hi:
-    first, last = lo, hi
-else:
-    first, last = c2.slider(
-        "Residue range",
-        min_value=lo,
-        max_value=hi,
-        key=kept(f"range.{result.key[:12]}.{chain}", (lo, hi)),
-    )
-smoothing = c3.radio(
-    "MapQ smoothing",
-    list(SMOOTHING),
-    horizontal=True,
-    key=kept("smoothing", "none"),
-    help="Sliding means over 3, 5, 7 or 11 residues, as MapQ writes them.",
-)
-shown = in_chain[(in_chain["resseq"] >= first) & (in_chain["resseq"] <= last)]
-kind = "nucleic" if (shown["kind"] == "nucleic").mean() > 0.5 else "protein"
-figure = residue_figure(
-    shown,
-    result.resolution,
-    result.sigma,
-    kind=kind,
-    smoothing=SMOOTHING[smoothing],
-    title=f"Chain {chain}: {'phosphate, sugar and base' if kind == 'nucleic' else 'backbone and side chain'} Q per {'nucleotide' if kind == 'nucleic' else 'residue'}",
-)
-event = st.plotly_chart(
-    figure,
-    key=f"residues-{chain}",
-    on_select="rerun",
-    selection_mode=("points",),
-    config=chart_config(),
-)
-selection.from_plot(event, f"residues-{chain}")
-if result.resolution is None:
-    st.caption("Enter the resolution in the sidebar to draw Q_peak and the 95% band.")
-else:
-    st.caption(
-        "Red points lie below Q_low_95% (labelled with residue name and number). "
-        "Click a point to show that residue in 3D below."
-    )
+CHAIN = kept("chain", chains[0])
+#: The selection the chain picker last followed, so a chain chosen by hand is not undone.
+FOLLOWED = "qs.residues-chain-follow"
 
+
+@st.fragment
+def plot_section() -> None:
+    """Chain, range and smoothing controls and the plot; they rerun alone. A click on the plot
+    selects a residue and reruns the page, so the view below follows."""
+    result = state.current()
+    if st.session_state.get(CHAIN) not in chains:
+        st.session_state[CHAIN] = chains[0]
+    if result.selected in polymer.index and st.session_state.get(FOLLOWED) != result.selected:
+        st.session_state[CHAIN] = polymer.at[result.selected, "chain"]
+        st.session_state[FOLLOWED] = result.selected
+    c1, c2, c3 = st.columns([1, 3, 2])
+    chain = c1.selectbox("Chain", chains, key=CHAIN)
+    in_chain = polymer[polymer["chain"] == chain]
+    lo, hi = int(in_chain["resseq"].min()), int(in_chain["resseq"].max())
+    range_key = kept(f"range.{result.key[:12]}.{chain}", (lo, hi))
+    if result.selected in in_chain.index:
+        number = int(in_chain.at[result.selected, "resseq"])
+        low, high = st.session_state[range_key]
+        if not low <= number <= high:
+            st.session_state[range_key] = (lo, hi)
+    if lo == hi:
+        first, last = lo, hi
+    else:
+        first, last = c2.slider("Residue range", min_value=lo, max_value=hi, key=range_key)
+    smoothing = c3.radio(
+        "MapQ smoothing",
+        list(SMOOTHING),
+        horizontal=True,
+        key=kept("smoothing", "none"),
+        help="Sliding means over 3, 5, 7 or 11 residues, as MapQ writes them.",
+    )
+    shown = in_chain[(in_chain["resseq"] >= first) & (in_chain["resseq"] <= last)]
+    kind = "nucleic" if (shown["kind"] == "nucleic").mean() > 0.5 else "protein"
+    subsets = "phosphate, sugar and base" if kind == "nucleic" else "backbone and side chain"
+    unit = "nucleotide" if kind == "nucleic" else "residue"
+    figure = residue_figure(
+        shown,
+        result.resolution,
+        result.sigma,
+        kind=kind,
+        smoothing=SMOOTHING[smoothing],
+        selected=result.selected,
+        title=f"Chain {chain}: {subsets} Q per {unit}",
+    )
+    event = st.plotly_chart(
+        figure,
+        key=f"residues-{chain}",
+        on_select="rerun",
+        selection_mode=("points",),
+        config=chart_config(),
+    )
+    selection.from_plot(event, f"residues-{chain}")
+    if result.resolution is None:
+        st.caption("Enter the resolution in the sidebar to draw Q_peak and the 95% band.")
+    else:
+        st.caption(
+            "Red points lie below Q_low_95% (labelled with residue name and number). "
+            "Click a point to show that residue in 3D below, or walk through the outliers with "
+            "◀ Previous / Next ▶ (keys P and N)."
+        )
+    if state.current().selected != result.selected:
+        st.rerun()
+
+
+plot_section()
 result = state.current()
 st.subheader("Selected residue in 3D")
-residue_picker(result, polymer.index)
+residue_picker(result, polymer.index[polymer["chain"] == st.session_state[CHAIN]])
 viewer_panel(result)

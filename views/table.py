@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_support import selection
+from app_support import selection, state
 from app_support.cache import memo
 from app_support.layout import download, file_stem, kept, require_result
+from app_support.viewer_panel import viewer_panel
+from qscore.analysis.outliers import without_water_verdicts
 from qscore.io.export import atoms_frame, mmcif_text, pdb_text
-from qscore.plotting.figures import annotate_residues, verdict_word
+from qscore.plotting.figures import annotate_residues, residue_label, verdict_word
 
 VERDICTS = ["below Q_low_95%", "as commonly observed", "above Q_high_95%"]
 
@@ -17,6 +19,14 @@ model, q = result.scored.model, result.scored.result.q
 st.title("Residue table & downloads")
 
 table = annotate_residues(result.analysis.residues, result.resolution, result.sigma)
+judge_water = st.toggle(
+    "Judge waters against the band",
+    key=kept("judge-water", False),
+    help="Off: waters are listed without expected value or verdict, so they do not crowd the "
+    "lowest residues at the top.",
+)
+if not judge_water:
+    table = without_water_verdicts(table)
 table["verdict"] = table["verdict"].map(verdict_word)
 c1, c2, c3 = st.columns(3)
 chains = list(dict.fromkeys(table["chain"]))
@@ -66,8 +76,16 @@ selection.table(
         "deviation": st.column_config.NumberColumn("Q − Q_peak", format="%+.3f"),
     },
 )
-if result.selected is not None:
-    st.caption("The selected residue is shown on the 3D structure page.")
+result = state.current()
+if result.selected is not None and result.selected in table.index:
+    row = table.loc[result.selected]
+    q_text = f"Q {row['q']:.3f}" if row["q"] == row["q"] else "not scored"
+    st.markdown(
+        f"**Selected: {residue_label(row)}** — {q_text}"
+        + (f", {row['verdict']}" if row["verdict"] else "")
+    )
+with st.expander("Selected residue in 3D", expanded=result.selected is not None):
+    viewer_panel(result, height=480)
 
 st.subheader("Downloads")
 stem = file_stem(model)

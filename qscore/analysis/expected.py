@@ -190,6 +190,25 @@ def verdict(q: float, resolution: float, sigma: float = 0.4) -> Verdict | None:
     return _verdict_of("typical")
 
 
+def implied_resolution(q: np.ndarray | float, sigma: float = 0.4) -> np.ndarray:
+    """Resolution (Å) at which each Q would be Q_peak: equation 1–2 (or MapQ's sigma-0.6 curve)
+    inverted on the fitted range.
+
+    Q_peak falls monotonically with resolution over :data:`VALID_RANGE`, so the inverse is
+    unique there; a Q above Q_peak(1 Å) gives 1 Å and one below Q_peak(10 Å) gives 10 Å (the
+    range ends, to be read as "at most" and "at least"). NaN for NaN Q or a sigma without bands.
+    """
+    qs = np.asarray(q, dtype=float)
+    kind = _sigma_kind(float(sigma))
+    if kind is None:
+        return np.full(qs.shape, np.nan)
+    grid = np.linspace(VALID_RANGE[0], VALID_RANGE[1], 9001)
+    peak = _bands(grid, kind)[1]
+    # np.interp needs increasing x: Q_peak decreases with resolution, so read both reversed.
+    out = np.interp(qs, peak[::-1], grid[::-1])
+    return np.where(np.isfinite(qs), out, np.nan)
+
+
 def verdict_codes(q: np.ndarray, resolution: float | np.ndarray, sigma: float = 0.4) -> np.ndarray:
     """Verdict code per Q ("below", "typical", "above"); "" for NaN Q or sigma without bands.
 

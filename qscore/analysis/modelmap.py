@@ -127,11 +127,7 @@ def molmap(
     norm = (2.0 * math.pi) ** -1.5 / sigma**3
     weight = np.asarray(model.atomic_number, dtype=np.float64)[index] * norm
     grid = np.zeros((int(size[2]), int(size[1]), int(size[0])), dtype=np.float32)
-    compiled.load().qs_splat(
-        grid, *grid.shape, np.ascontiguousarray(origin, dtype=np.float64),
-        np.ascontiguousarray(voxel, dtype=np.float64), len(xyz), xyz,
-        np.ascontiguousarray(weight), sigma, cutoff * sigma,
-    )  # fmt: skip
+    compiled.splat(grid, origin, voxel, xyz, weight, sigma, cutoff * sigma)
     return DensityMap(grid, origin, voxel, source=f"molmap {d:g} Å")
 
 

@@ -11,7 +11,11 @@ sentence naming its type. The client process writes the results as they complete
 * ``DIR/summary.parquet`` and ``DIR/summary.csv``: every manifest entry, at the end of a run.
 
 A second run over the same folder reuses finished entries whose map, model, sigma, mode and
-resolution are unchanged; failed entries are kept as failed unless ``retry_failed`` is set
+resolution are unchanged. Map and model are compared by file identity, not by path: the size,
+the modification time and a BLAKE2b hash of the content (whole files up to
+:data:`FULL_HASH_BYTES`; beyond that, :data:`HASH_BLOCKS` blocks spread evenly through the file,
+first and last included), recorded by the worker just before it reads the files. A map replaced
+at the same path is therefore rescored. Failed entries are kept as failed unless ``retry_failed`` is set
 (failures such as a truncated file are usually permanent). :func:`reference_from_results` turns
 the ``ok`` entries at sigma 0.4 into a :class:`~qscore.analysis.reference.ReferenceTable` so the
 statistical model can be refitted on new data (``qscore stats --from DIR``).
@@ -19,9 +23,11 @@ statistical model can be refitted on new data (``qscore stats --from DIR``).
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import re
+import stat
 import tempfile
 import threading
 import time
@@ -55,6 +61,10 @@ REFERENCE_SIGMA = 0.4
 SIGMA_TOLERANCE = 1e-6
 #: Task retries on top of Dask's rescheduling of tasks whose worker died.
 RETRIES = 2
+#: Files up to this size are hashed whole; larger ones by HASH_BLOCKS blocks of HASH_BLOCK bytes.
+FULL_HASH_BYTES = 64 * 2**20
+HASH_BLOCKS = 16
+HASH_BLOCK = 1 << 16
 ENTRIES_DIR = "entries"
 RESIDUES_DIR = "residues"
 
@@ -84,6 +94,8 @@ SUMMARY_SCHEMA = pa.schema(
         ("q_relative_all", pa.float64()),
         ("q_relative_resolution", pa.float64()),
         ("notes", pa.string()),
+        ("map_identity", pa.string()),
+        ("model_identity", pa.string()),
     ]
 )
 SUMMARY_COLUMNS = tuple(SUMMARY_SCHEMA.names)
@@ -124,7 +136,48 @@ class Outcome:
     summary: dict[str, Any]
     residues: pd.DataFrame | None
     notes: tuple[str, ...] = ()
+    map_identity: str = ""
+    model_identity: str = ""
     engine: str = ""
+
+
+# --------------------------------------------------------------------------- file identity
+
+
+def file_identity(path: str | os.PathLike) -> str:
+    """``size:mtime_ns:hash`` of a regular file, or "" when it cannot be read.
+
+    The hash is BLAKE2b of the whole content for files up to :data:`FULL_HASH_BYTES`, and of
+    :data:`HASH_BLOCKS` blocks spread evenly through larger files (so that checking thousands
+    of large maps on resume reads about a megabyte of each, not all of it).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file.
+
+    Returns
+    -------
+    str
+        Its identity; two different identities mean the file was replaced or changed.
+    """
+    try:
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):
+            return ""
+        digest = hashlib.blake2b(digest_size=16)
+        with open(path, "rb") as handle:
+            if info.st_size <= FULL_HASH_BYTES:
+                while block := handle.read(1 << 20):
+                    digest.update(block)
+            else:
+                last = info.st_size - HASH_BLOCK
+                for k in range(HASH_BLOCKS):
+                    handle.seek(last * k // (HASH_BLOCKS - 1))
+                    digest.update(handle.read(HASH_BLOCK))
+    except OSError:
+        return ""
+    return f"{info.st_size}:{info.st_mtime_ns}:{digest.hexdigest()}"
 
 
 # --------------------------------------------------------------------------- manifest
@@ -250,6 +303,10 @@ def score_entry(entry: Entry, mode: str = defaults.MODE, threads: int | None = N
     from qscore.io.export import residues_frame
     from qscore.pipeline import load_and_score
 
+    identities = {
+        "map_identity": file_identity(entry.map),
+        "model_identity": file_identity(entry.model),
+    }
     with _ENGINE_LOCK:
         start = time.perf_counter()
         try:
@@ -257,7 +314,7 @@ def score_entry(entry: Entry, mode: str = defaults.MODE, threads: int | None = N
                 entry.map, entry.model, sigma=entry.sigma, mode=mode, threads=threads
             )
         except Exception as exc:
-            return failed_outcome(entry, mode, exc, time.perf_counter() - start)
+            return failed_outcome(entry, mode, exc, time.perf_counter() - start, **identities)
     try:
         model, result = scored.model, scored.result
         summary = model_summary(model, result.q)
@@ -279,13 +336,25 @@ def score_entry(entry: Entry, mode: str = defaults.MODE, threads: int | None = N
             residues=residues,
             notes=tuple(result.notes),
             engine=result.engine,
+            **identities,
         )
     except Exception as exc:
-        return failed_outcome(entry, mode, exc, time.perf_counter() - start)
+        return failed_outcome(entry, mode, exc, time.perf_counter() - start, **identities)
 
 
-def failed_outcome(entry: Entry, mode: str, exc: BaseException, seconds: float = 0.0) -> Outcome:
-    """The outcome recorded for an entry that could not be scored."""
+def failed_outcome(
+    entry: Entry,
+    mode: str,
+    exc: BaseException,
+    seconds: float = 0.0,
+    *,
+    map_identity: str | None = None,
+    model_identity: str | None = None,
+) -> Outcome:
+    """The outcome recorded for an entry that could not be scored.
+
+    The file identities default to the files as they are now (a worker that died recorded none).
+    """
     return Outcome(
         entry=entry,
         mode=mode,
@@ -295,6 +364,8 @@ def failed_outcome(entry: Entry, mode: str, exc: BaseException, seconds: float =
         resolution=entry.resolution,
         summary={},
         residues=None,
+        map_identity=file_identity(entry.map) if map_identity is None else map_identity,
+        model_identity=file_identity(entry.model) if model_identity is None else model_identity,
     )
 
 
@@ -334,6 +405,8 @@ def summary_row(outcome: Outcome, reference: ReferenceTable | None = None) -> di
         "q_relative_all": math.nan,
         "q_relative_resolution": math.nan,
         "notes": " ".join(outcome.notes),
+        "map_identity": outcome.map_identity,
+        "model_identity": outcome.model_identity,
     }
     if outcome.status == "ok" and math.isfinite(outcome.resolution):
         from qscore.analysis.context import score_context
@@ -427,18 +500,24 @@ def read_residues(out_dir: str | os.PathLike, entry_id: str) -> pd.DataFrame:
 
 
 def _reusable(previous: dict[str, Any] | None, entry: Entry, mode: str, retry_failed: bool) -> bool:
-    """Whether a finished row still answers this entry (same inputs; failed ones unless retried)."""
+    """Whether a finished row still answers this entry: same parameters and the same files
+    (by identity, see :func:`file_identity`); failed ones unless retried."""
     if previous is None or (previous["status"] != "ok" and retry_failed):
         return False
     same_resolution = math.isnan(entry.resolution) or (
         abs(float(previous["resolution"]) - entry.resolution) <= SIGMA_TOLERANCE
     )
-    return (
+    same_request = (
         previous["map"] == entry.map
         and previous["model"] == entry.model
         and previous["mode"] == mode
         and abs(previous["sigma"] - entry.sigma) <= SIGMA_TOLERANCE
         and same_resolution
+    )
+    return (
+        same_request
+        and previous.get("map_identity") == file_identity(entry.map)
+        and previous.get("model_identity") == file_identity(entry.model)
     )
 
 

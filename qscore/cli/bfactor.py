@@ -9,6 +9,7 @@ from qscore import defaults
 from qscore.cli.common import (
     add_json_option,
     add_map_model_arguments,
+    check_outputs,
     emit,
     progress_bar,
 )
@@ -108,7 +109,9 @@ def run(args: argparse.Namespace) -> int:
     f_range = parse_f_range(args.f_range)
     if args.resolution is not None:
         check_resolution(args.resolution)
-    dmap, model = load(args.map, args.model)
+    outputs = {"--table": args.table, "--cif": args.cif, "--pdb": args.pdb, "--json": args.json}
+    check_outputs(outputs, [args.map, args.model])
+    dmap, model = load(args.map, args.model, check_model=export.check_pdb if args.pdb else None)
     resolution = args.resolution if args.resolution is not None else model.resolution
     if resolution is None:
         raise ParameterError(

@@ -6,12 +6,15 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from qscore.errors import ParameterError
 
 
 def add_map_model_arguments(parser: argparse.ArgumentParser) -> None:
@@ -78,3 +81,55 @@ def emit(doc: dict[str, Any], json_path: str | None, text: Callable[[dict[str, A
         write_json(doc, json_path)
     if json_path != "-":
         print(text(doc))
+
+
+def check_outputs(outputs: dict[str, str | None], inputs: Sequence[str]) -> None:
+    """Refuse, before any work is done, output files that cannot be written as asked.
+
+    Parameters
+    ----------
+    outputs : dict
+        Option name (e.g. ``--pdb``) to the requested path; None and ``-`` are skipped.
+    inputs : sequence of str
+        Input files that no output may overwrite.
+
+    Raises
+    ------
+    ParameterError
+        An output names an input file, another output, a folder, a missing folder or a place
+        that cannot be written.
+    """
+    protected = {_resolved(Path(p)) for p in inputs if p}
+    claimed: dict[Path, str] = {}
+    for option, value in outputs.items():
+        if not value or value == "-":
+            continue
+        path = Path(value).expanduser()
+        where = _resolved(path)
+        if where in protected:
+            raise ParameterError(
+                f"{option} {value} is one of the input files; writing it would destroy that "
+                "input. Choose another file name."
+            )
+        if where in claimed:
+            raise ParameterError(
+                f"{claimed[where]} and {option} both name {value}; give each output its own file."
+            )
+        claimed[where] = option
+        if path.is_dir():
+            raise ParameterError(f"{option} {value} is a folder; give a file name to write.")
+        folder = path.parent
+        if not folder.is_dir():
+            raise ParameterError(
+                f"{option} {value} cannot be written: the folder {folder} does not exist."
+            )
+        target = path if path.exists() else folder
+        if not os.access(target, os.W_OK):
+            raise ParameterError(f"{option} {value} cannot be written: permission denied.")
+
+
+def _resolved(path: Path) -> Path:
+    try:
+        return path.expanduser().resolve()
+    except (OSError, RuntimeError):
+        return path.expanduser().absolute()

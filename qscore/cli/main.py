@@ -13,6 +13,15 @@ from collections.abc import Sequence
 
 from qscore.errors import QscoreError
 
+#: Optional dependencies -> the extra that installs them.
+EXTRAS = {
+    "dask": "batch",
+    "distributed": "batch",
+    "pyarrow": "batch",
+    "streamlit": "app",
+    "plotly": "report",
+}
+
 #: sub-command name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "score": ("qscore.cli.score", "per-atom Q-scores of a model in a map"),
@@ -42,10 +51,27 @@ def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
     return parser
 
 
+def _missing_extra(exc: ModuleNotFoundError, argv: Sequence[str]) -> int:
+    """Say which extra installs the module a command needs; re-raise for any other module."""
+    root = (exc.name or "").split(".")[0]
+    if root not in EXTRAS:
+        raise exc
+    command = next((a for a in argv if not a.startswith("-")), "")
+    print(
+        f"qscore {command}: this command needs {root}, which the core package does not "
+        f"install; install it with: pip install 'qscore[{EXTRAS[root]}]'",
+        file=sys.stderr,
+    )
+    return 2
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the process exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser(argv)
+    try:
+        parser = build_parser(argv)
+    except ModuleNotFoundError as exc:
+        return _missing_extra(exc, argv)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
@@ -55,6 +81,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except QscoreError as exc:
         print(f"qscore {args.command}: {exc}", file=sys.stderr)
         return 2
+    except ModuleNotFoundError as exc:
+        return _missing_extra(exc, argv)
     except KeyboardInterrupt:
         print("qscore: interrupted", file=sys.stderr)
         return 130

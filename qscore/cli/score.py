@@ -5,10 +5,14 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+import numpy as np
+
 from qscore import defaults
+from qscore.cli import local_resolution
 from qscore.cli.common import (
     add_json_option,
     add_map_model_arguments,
+    check_outputs,
     emit,
     progress_bar,
 )
@@ -54,7 +58,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--cif", metavar="F", help="write the model as mmCIF with _atom_site.Q_score"
     )
     parser.add_argument("--pdb", metavar="F", help="write the model as PDB with Q in the B column")
+    parser.add_argument(
+        "--chimerax",
+        metavar="F.cxc",
+        help="write a ChimeraX command script (and F.defattr with the Q-scores beside it) that "
+        "opens the map and model coloured by Q, centred on the residue furthest below the band",
+    )
     add_json_option(parser)
+    local_resolution.add_arguments(parser)
     parser.set_defaults(func=run)
 
 
@@ -83,36 +94,108 @@ def summary(scored, resolution: float | None, reference, window: float) -> dict[
 
 
 def run(args: argparse.Namespace) -> int:
-    """Score, print, write the requested files; return the exit code."""
+    """Score, print, write the requested files; return the exit code.
+
+    Every requested output is checked before the files are read (paths, and whether the model
+    can be written as PDB once it is read), so that nothing fails after the scoring work.
+    """
     from qscore.analysis.reference import default_reference, load_reference
     from qscore.io import export
     from qscore.pipeline import load_and_score
 
+    outputs = {
+        "--atoms-csv": args.atoms_csv,
+        "--residues-csv": args.residues_csv,
+        "--cif": args.cif,
+        "--pdb": args.pdb,
+        "--json": args.json,
+    }
+    check_outputs(outputs, [args.map, args.model, args.reference])
+    reference = load_reference(args.reference) if args.reference else None
     bar, progress = progress_bar("atom")
     try:
         scored = load_and_score(
-            args.map, args.model, sigma=args.sigma, mode=args.mode, progress=progress
+            args.map,
+            args.model,
+            sigma=args.sigma,
+            mode=args.mode,
+            progress=progress,
+            check_model=export.check_pdb if args.pdb else None,
         )
     finally:
         if bar is not None:
             bar.close()
     model, q = scored.model, scored.result.q
     resolution = args.resolution if args.resolution is not None else model.resolution
-    reference = None
-    if resolution is not None:
-        reference = load_reference(args.reference) if args.reference else default_reference()
+    if resolution is not None and reference is None:
+        reference = default_reference()
     doc = summary(scored, resolution, reference, args.window)
+    residues = export.residues_frame(model, q)
+    if local_resolution.requested(args):
+        bar, progress = progress_bar("window")
+        try:
+            residues, local_doc = local_resolution.apply(
+                args, scored, residues, resolution, progress
+            )
+        finally:
+            if bar is not None:
+                bar.close()
+        doc.update(local_doc)
     if args.atoms_csv:
         export.write_csv(export.atoms_frame(model, q), args.atoms_csv)
     if args.residues_csv:
-        export.write_csv(export.residues_frame(model, q), args.residues_csv)
+        export.write_csv(residues, args.residues_csv)
     if args.cif:
         export.write_mmcif(model, q, args.cif)
     if args.pdb:
         remarks = (f"Q-scores (sigma {args.sigma:g}, {args.mode}) in the B-factor column",)
         export.write_pdb(model, q, args.pdb, remarks=remarks)
+    if args.chimerax:
+        doc["chimerax"] = [str(p) for p in _write_chimerax(args, scored, resolution)]
     emit(doc, args.json, _text)
     return 0
+
+
+def _write_chimerax(args: argparse.Namespace, scored, resolution: float | None):
+    """The ChimeraX hand-off: centred on the residue furthest below the band (if any), the
+    contour chosen as the dashboard chooses it."""
+    from qscore.analysis.contour import model_contour, residue_contour, well_scored_q
+    from qscore.analysis.outliers import ORDERS, outlier_rows
+    from qscore.io.chimerax import residue_spec, write_chimerax
+    from qscore.io.export import residues_frame
+    from qscore.plotting.viewer import scale_top
+
+    model, q = scored.model, scored.result.q
+    residues = residues_frame(model, q)
+    residue_q = residues["q"].to_numpy(dtype=float)
+    q_top, scale = scale_top(residue_q, resolution, args.sigma)
+    q_good = well_scored_q(q, resolution, args.sigma)
+    worst = outlier_rows(residues, resolution, args.sigma, order=ORDERS[1])[:1]
+    notes = [f"{model.source} in {scored.dmap.source}; colour scale top: {scale} = {q_top:.3f}."]
+    focus = None
+    if worst:
+        row = residues.loc[worst[0]]
+        atoms = np.arange(model.residues.at[worst[0], "start"], model.residues.at[worst[0], "stop"])
+        atoms = atoms[model.heavy[atoms]]
+        contour = residue_contour(scored.dmap, model.xyz[atoms], q[atoms], q_good=q_good)
+        focus = residue_spec(row["chain"], row["resseq"], row["icode"])
+        notes.append(f"Centred on {focus}, the residue furthest below Q_low_95%.")
+    else:
+        heavy = model.heavy
+        contour = model_contour(scored.dmap, model.xyz[heavy], q[heavy], q_good=q_good)
+    notes.append(f"Contour {contour.level:.4g} (map units) = {contour.sigma_level:.2f} sigma.")
+    return write_chimerax(
+        args.chimerax,
+        model,
+        q,
+        residue_q,
+        q_top,
+        model_file=args.model,
+        map_file=args.map,
+        focus=focus,
+        level=contour.level,
+        notes=notes,
+    )
 
 
 def _text(doc: dict[str, Any]) -> str:
@@ -140,4 +223,7 @@ def _text(doc: dict[str, Any]) -> str:
             + f" of {doc['entries_window']} entries within ±{doc['window']:g} Å"
         )
     lines.extend(f"Note: {n}" for n in doc["notes"])
+    lines.extend(local_resolution.text_lines(doc))
+    if doc.get("chimerax"):
+        lines.append("ChimeraX: open " + doc["chimerax"][0])
     return "\n".join(lines)

@@ -4,7 +4,7 @@ The whole algorithm (algorithm notes §2, ``docs/algorithm.md``) on arrays, vect
 atoms of a chunk and the points of a spiral:
 
 1. the neighbours of every atom (all non-hydrogen atoms of the model within 1.9·2.0 Å), nearest
-   first, from a k-d tree;
+   first and at most 128 of them, from a k-d tree;
 2. shell by shell, spiral tries of 8, 10, …, 106 points for every atom still unresolved; a point
    is rejected when a neighbour is strictly closer than 0.9·R (in ``direct`` mode only when the
    neighbour's float32-rounded coordinates are too); the first try with at least 8 accepted
@@ -26,11 +26,14 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial import cKDTree
 
+from qscore.engine.compiled import cell_layout
 from qscore.engine.shells import (
     CENTRE_WEIGHT,
     MIN_POINTS,
     N_TRIES,
+    NEIGHBOUR_LIMIT,
     RADII,
+    REACH,
     REJECT_FACTOR,
     UNIT,
     UNIT_OFFSETS,
@@ -44,16 +47,16 @@ _ATOMS = 2048
 _COLUMNS = 32
 _BLOCK = 16
 _ELEMENTS = 1 << 19
-#: Largest atoms × neighbours of a chunk's padded neighbour arrays (about 8 MB each), so that
-#: crowded models (many atoms within 3.8 Å of one another) go in smaller chunks.
+#: Largest atoms × neighbours of a chunk's padded neighbour arrays (about 8 MB each), and most
+#: atom pairs within reach a chunk's search may find, so that crowded models (many atoms within
+#: 3.8 Å of one another) go in smaller chunks.
 _PAIRS = 1 << 20
+_FOUND = 1 << 21
 #: Neighbours closer than this (Å) sit at the centre itself (the atom, or an exact duplicate):
 #: they lie at exactly R from every shell point and can never reject one, so they are left out.
 _SELF = 1e-9
 #: Only neighbours within (1 + 0.9)·R of the centre can come closer than 0.9·R to a shell point.
 _REACH_SLACK = 1e-6
-#: The neighbours kept for every shell: within reach of the last one.
-_REACH = (1.0 + REJECT_FACTOR) * float(RADII[-1]) + 1e-3
 
 
 @dataclass(frozen=True)
@@ -72,14 +75,56 @@ class Neighbours:
     rounding: float = 0.0
 
 
+def candidates(centres: np.ndarray, neighbours: np.ndarray) -> int:
+    """How many atoms the neighbour search would look at, counted as the compiled kernel counts.
+
+    The atoms are binned into the kernel's cells (:func:`qscore.engine.compiled.cell_layout`);
+    for each centre, the atoms of the cells that overlap the cube of half-side ``REACH`` around
+    it are added up from a table of running sums, without a single distance, so the count stays
+    linear in the atoms however densely they are packed.
+
+    Parameters
+    ----------
+    centres : numpy.ndarray
+        ``(n, 3)`` positions of the scored atoms (Å).
+    neighbours : numpy.ndarray
+        ``(m, 3)`` positions of every non-hydrogen atom of the model (Å).
+
+    Returns
+    -------
+    int
+        The same number as :func:`qscore.engine.compiled.candidates`.
+    """
+    xyz = np.asarray(neighbours, dtype=np.float64).reshape(-1, 3)
+    points = np.asarray(centres, dtype=np.float64).reshape(-1, 3)
+    lo, size, dims = cell_layout(xyz, REACH)
+    last = dims - 1
+    cell = np.floor((xyz - lo) / size)
+    cell = np.where(cell >= 0.0, np.minimum(cell, last), 0).astype(np.int64)
+    table = np.zeros((dims[2] + 1, dims[1] + 1, dims[0] + 1), dtype=np.int64)
+    np.add.at(table, (cell[:, 2] + 1, cell[:, 1] + 1, cell[:, 0] + 1), 1)
+    for axis in range(3):
+        np.cumsum(table, axis=axis, out=table)
+    first = np.floor((points - REACH - lo) / size)
+    final = np.floor((points + REACH - lo) / size)
+    hit = np.all((final >= 0.0) & (first <= last), axis=1)
+    a = np.maximum(first[hit], 0).astype(np.int64)
+    b = np.minimum(final[hit], last).astype(np.int64) + 1
+    total = 0
+    for corner in np.ndindex(2, 2, 2):
+        x, y, z = (np.where(corner[k], b[:, k], a[:, k]) for k in range(3))
+        total += (-1) ** (3 - sum(corner)) * int(table[z, y, x].sum())
+    return total
+
+
 def find_neighbours(
     centres: np.ndarray,
     neighbours: np.ndarray,
     *,
     single_precision_check: bool,
     tree: cKDTree | None = None,
-) -> Neighbours:
-    """Every neighbour within reach of the last shell of each centre, nearest first.
+) -> tuple[Neighbours, int]:
+    """The nearest neighbours (at most 128) within reach of the last shell of each centre.
 
     Parameters
     ----------
@@ -94,34 +139,40 @@ def find_neighbours(
 
     Returns
     -------
-    Neighbours
-        Padded arrays of ``n`` rows; ties in distance are ordered by neighbour index.
+    near : Neighbours
+        Padded arrays of ``n`` rows, nearest first (ties in distance by neighbour index).
+    over : int
+        How many centres had more than ``NEIGHBOUR_LIMIT`` neighbours (only the nearest are kept).
     """
     centres = np.asarray(centres, dtype=np.float64).reshape(-1, 3)
     neighbours = np.asarray(neighbours, dtype=np.float64).reshape(-1, 3)
     n = len(centres)
     tree = tree if tree is not None else cKDTree(neighbours)
-    pairs = cKDTree(centres).sparse_distance_matrix(tree, _REACH, output_type="ndarray")
+    # The tree's own distances only pick candidates (with room); the kernel's test decides.
+    pairs = cKDTree(centres).sparse_distance_matrix(tree, REACH * 1.000001, output_type="ndarray")
     i, j = pairs["i"].astype(np.int64), pairs["j"].astype(np.int64)
     diff = neighbours[j] - centres[i]
     d2 = diff[:, 0] * diff[:, 0] + diff[:, 1] * diff[:, 1] + diff[:, 2] * diff[:, 2]
-    keep = d2 > _SELF * _SELF
+    keep = (d2 <= REACH * REACH) & (d2 > _SELF * _SELF)
     i, j, dist = i[keep], j[keep], np.sqrt(d2[keep])
     order = np.lexsort((j, dist, i))
     i, j, dist = i[order], j[order], dist[order]
-    counts = np.bincount(i, minlength=n)
-    width = int(counts.max(initial=0))
-    slot = np.arange(len(i)) - (np.cumsum(counts) - counts)[i]
+    found = np.bincount(i, minlength=n)
+    slot = np.arange(len(i)) - (np.cumsum(found) - found)[i]
+    nearest = slot < NEIGHBOUR_LIMIT
+    i, j, dist, slot = i[nearest], j[nearest], dist[nearest], slot[nearest]
+    over = int(np.count_nonzero(found > NEIGHBOUR_LIMIT))
+    width = int(min(found.max(initial=0), NEIGHBOUR_LIMIT))
     xyz = np.full((3, n, width), np.inf)
     xyz[:, i, slot] = neighbours[j].T
     padded = np.full((n, width), np.inf)
     padded[i, slot] = dist
     if not single_precision_check:
-        return Neighbours(xyz=xyz, xyz32=None, dist=padded)
+        return Neighbours(xyz=xyz, xyz32=None, dist=padded), over
     rounded = neighbours[j].astype(np.float32).astype(np.float64)
     shift = np.sqrt(((neighbours[j] - rounded) ** 2).sum(axis=1)).max(initial=0.0)
     xyz32 = xyz.astype(np.float32).astype(np.float64)
-    return Neighbours(xyz=xyz, xyz32=xyz32, dist=padded, rounding=float(shift))
+    return Neighbours(xyz=xyz, xyz32=xyz32, dist=padded, rounding=float(shift)), over
 
 
 def _rejected(
@@ -335,13 +386,17 @@ def score_centres(
     return correlation_from_sums(cnt, sd, sdd, sg, sgg, sdg)
 
 
-def _chunks(counts: np.ndarray) -> Iterator[tuple[int, int]]:
-    """``(lo, hi)`` ranges of at most ``_ATOMS`` atoms whose padded neighbour arrays (atoms ×
-    the most neighbours any of them has) hold at most ``_PAIRS`` entries; at least one atom."""
-    lo, n = 0, len(counts)
+def _chunks(found: np.ndarray) -> Iterator[tuple[int, int]]:
+    """``(lo, hi)`` ranges of at most ``_ATOMS`` atoms (at least one) that find at most
+    ``_FOUND`` neighbours in all and whose padded neighbour arrays (atoms × the most neighbours
+    any of them keeps) hold at most ``_PAIRS`` entries; ``found`` counts each atom's."""
+    kept = np.clip(found, 1, NEIGHBOUR_LIMIT)
+    lo, n = 0, len(found)
     while lo < n:
-        width = np.maximum.accumulate(np.maximum(counts[lo : lo + _ATOMS], 1))
-        fits = np.arange(1, len(width) + 1) * width <= _PAIRS
+        width = np.maximum.accumulate(kept[lo : lo + _ATOMS])
+        fits = (np.arange(1, len(width) + 1) * width <= _PAIRS) & (
+            np.cumsum(found[lo : lo + _ATOMS]) <= _FOUND
+        )
         hi = lo + max(1, int(np.count_nonzero(fits)))
         yield lo, hi
         lo = hi
@@ -355,7 +410,7 @@ def q_scores(
     *,
     single_precision_check: bool,
     progress: Callable[[int, int, str], None] | None = None,
-) -> np.ndarray:
+) -> tuple[np.ndarray, int]:
     """Per-atom Q of ``centres`` among ``neighbours``, chunk by chunk.
 
     Parameters
@@ -376,19 +431,23 @@ def q_scores(
 
     Returns
     -------
-    numpy.ndarray
+    q : numpy.ndarray
         ``(n,)`` per-atom Q.
+    crowded : int
+        How many atoms had more than ``NEIGHBOUR_LIMIT`` neighbours within reach.
     """
     centres = np.ascontiguousarray(centres, dtype=np.float64).reshape(-1, 3)
     neighbours = np.ascontiguousarray(neighbours, dtype=np.float64).reshape(-1, 3)
     tree = cKDTree(neighbours)
     total = len(centres)
     q = np.empty(total)
-    for lo, hi in _chunks(tree.query_ball_point(centres, _REACH, return_length=True)):
-        near = find_neighbours(
+    crowded = 0
+    for lo, hi in _chunks(tree.query_ball_point(centres, REACH, return_length=True)):
+        near, over = find_neighbours(
             centres[lo:hi], neighbours, single_precision_check=single_precision_check, tree=tree
         )
         q[lo:hi] = score_centres(dmap, centres[lo:hi], near, gvals)
+        crowded += over
         if progress:
             progress(hi, total, "scoring atoms")
-    return q
+    return q, crowded

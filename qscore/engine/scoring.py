@@ -6,12 +6,15 @@ that no other non-hydrogen atom of the model comes strictly closer to than 0.9·
 with at least 8 such points is kept whole, and a shell with no such try is left out. Q is the
 Pearson correlation of the samples with a Gaussian of width ``sigma``.
 
-Two engines compute the same numbers: the compiled kernel (C with OpenMP,
-``qscore/engine/_kernel.c``), which works atom by atom, so results do not depend on the number of
-threads, and the NumPy reference (:mod:`qscore.engine.numpy_engine`), vectorized over atoms and
-points. :func:`qscore.engine.choice.choose_engine` picks one (``QSCORE_ENGINE``, or the NumPy
-engine when the kernel was not built); :func:`score` and :func:`atom_samples` take an ``engine``
-argument that overrides it.
+Two engines compute the same numbers. The compiled kernel (a C extension,
+``qscore/engine/_kernel.c``, parallel with OpenMP where the compiler has it) works atom by atom,
+so results do not depend on the number of threads. Atoms are scored in chunks: each chunk's
+neighbour lists are built from one cell index of the whole model, used and dropped, so memory
+stays linear in the atoms with a small constant. The NumPy reference
+(:mod:`qscore.engine.numpy_engine`) is vectorized over atoms and points.
+:func:`qscore.engine.choice.choose_engine` picks one (``QSCORE_ENGINE``, or the NumPy engine when
+the kernel was not built); :func:`score` and :func:`atom_samples` take an ``engine`` argument
+that overrides it.
 """
 
 from __future__ import annotations
@@ -25,9 +28,11 @@ import numpy as np
 from qscore import defaults
 from qscore.engine import compiled, numpy_engine
 from qscore.engine.choice import choose_engine
+from qscore.engine.packing import check_packing
 from qscore.engine.shells import (
     CENTRE_WEIGHT,
-    REJECT_FACTOR,
+    NEIGHBOUR_LIMIT,
+    REACH,
     reference_values,
     shell_radii,
     spiral_points,
@@ -35,8 +40,8 @@ from qscore.engine.shells import (
 from qscore.engine.shells import RADII as _RADII
 from qscore.engine.shells import UNIT as _UNIT
 from qscore.engine.shells import UNIT_OFFSETS as _UNIT_OFFSETS
-from qscore.errors import NoOverlapError, ParameterError
-from qscore.io.maps import DensityMap, sample
+from qscore.errors import DenseModelError, NoOverlapError, ParameterError
+from qscore.io.maps import DensityMap, inside_map, outside_message, sample
 from qscore.io.models import AtomModel
 
 __all__ = [
@@ -53,7 +58,11 @@ __all__ = [
 
 Progress = Callable[[int, int, str], None]
 
-_CHUNK = 4096
+#: Atoms scored per call of the kernel (their neighbour lists exist only for that call).
+_CHUNK = 8192
+#: Refuse a model whose atoms would each need more than this many distance tests on average to
+#: find their neighbours (about 75 in a folded protein): the work would grow as atoms².
+CANDIDATE_LIMIT = 4096
 
 
 def overall_q(q: np.ndarray, scored: np.ndarray) -> float:
@@ -98,6 +107,8 @@ class ScoreResult:
     atoms_outside: int
     scored: np.ndarray
     notes: tuple[str, ...] = field(default=())
+    #: Seconds spent per stage ("neighbour lists", "scoring").
+    timings: dict[str, float] = field(default_factory=dict, compare=False)
     engine: str = "compiled"
 
     @property
@@ -118,29 +129,9 @@ class RadialSamples:
     q: float
 
 
-def _neighbour_lists(
-    centres: np.ndarray, neighbours: np.ndarray, reach: float, threads: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """CSR lists of the neighbours of each centre within ``reach``, sorted by distance.
-
-    A neighbour at the centre's own position (the atom itself, or an exact duplicate) can never
-    reject a point (it sits at exactly R) and is left out.
-    """
-    lib = compiled.load()
-    n = len(centres)
-    counts = np.zeros(n, dtype=np.int64)
-    total = lib.qs_neighbour_counts(n, centres, len(neighbours), neighbours, reach, threads, counts)
-    if total < 0:
-        raise MemoryError("not enough memory for the neighbour lists")
-    offsets = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(counts, out=offsets[1:])
-    idx = np.empty(max(total, 1), dtype=np.int64)
-    dist = np.empty(max(total, 1), dtype=np.float64)
-    if lib.qs_neighbour_lists(
-        n, centres, len(neighbours), neighbours, reach, threads, offsets, idx, dist
-    ):
-        raise MemoryError("not enough memory for the neighbour lists")
-    return offsets, idx, dist
+def _grid(dmap: DensityMap) -> compiled.GridArrays:
+    """The map's arrays as the kernel reads them."""
+    return compiled.GridArrays.of(dmap.values, dmap.origin, dmap.voxel_size, dmap.to_index)
 
 
 def sample_points(
@@ -168,26 +159,9 @@ def sample_points(
     numpy.ndarray
         ``(n,)`` float64 values, the same from both engines.
     """
-    points = np.ascontiguousarray(points, dtype=np.float64).reshape(-1, 3)
     if choose_engine(engine) == "numpy":
         return sample(dmap, points).astype(np.float64)
-    grid = np.ascontiguousarray(dmap.values, dtype=np.float32)
-    out = np.empty(len(points))
-    nz, ny, nx = grid.shape
-    compiled.load().qs_sample(
-        len(points),
-        points,
-        grid,
-        nz,
-        ny,
-        nx,
-        np.ascontiguousarray(dmap.origin, dtype=np.float64),
-        np.ascontiguousarray(dmap.voxel_size, dtype=np.float64),
-        np.ascontiguousarray(dmap.to_index, dtype=np.float64),
-        threads or compiled.default_threads(),
-        out,
-    )
-    return out
+    return compiled.sample(points, _grid(dmap), threads or compiled.default_threads())
 
 
 def resample_to_aligned_lattice(
@@ -197,28 +171,44 @@ def resample_to_aligned_lattice(
 
     MapQ's multi-process path writes each worker a sub-map whose origin is rounded to a multiple
     of the voxel size and whose values are trilinear samples of the original map (0 outside it).
-    The box [lo, hi] (Å) is widened to whole voxels; the result is the same for any slab split
-    and for either ``engine`` (see :func:`sample_points`).
+    The box [lo, hi] (Å) is widened to whole voxels; the result is the same for any slab split.
+
+    For a skewed cell the lattice is taken in the cell's own frame: nodes at
+    ``axes @ (m * voxel_size)`` for integer ``m``, anchored at absolute 0, and the sub-map keeps
+    the skewed axes. (MapQ rounds the sub-map origin along the Cartesian axes while its nodes run
+    along the skewed ones, so its lattice depends on how the atoms were split among processes;
+    the skewed-frame lattice is the split-independent one, and the same as MapQ's for 90° cells.)
+    Either ``engine`` gives the same values (see :func:`sample_points`).
     """
     engine = choose_engine(engine)
     step = np.asarray(dmap.voxel_size, dtype=np.float64)
-    first = np.floor(lo / step).astype(np.int64)
-    last = np.ceil(hi / step).astype(np.int64)
+    if dmap.is_orthogonal:
+        low, high = np.asarray(lo, dtype=np.float64), np.asarray(hi, dtype=np.float64)
+    else:
+        corners = lo + np.array(list(np.ndindex(2, 2, 2)), dtype=np.float64) * (hi - lo)
+        frame = corners @ dmap.to_index.T
+        low, high = frame.min(axis=0), frame.max(axis=0)
+    first = np.floor(low / step).astype(np.int64)
+    last = np.ceil(high / step).astype(np.int64)
     axes = [(np.arange(first[a], last[a] + 1) * step[a]) for a in range(3)]
     values = np.empty((len(axes[2]), len(axes[1]), len(axes[0])), dtype=np.float32)
     xs, ys = np.meshgrid(axes[0], axes[1], indexing="xy")
     plane = np.empty((xs.size, 3))
-    plane[:, 0] = xs.ravel()
-    plane[:, 1] = ys.ravel()
     for iz, z in enumerate(axes[2]):
+        plane[:, 0] = xs.ravel()
+        plane[:, 1] = ys.ravel()
         plane[:, 2] = z
+        if not dmap.is_orthogonal:
+            plane[:] = plane @ dmap.axes.T
         values[iz] = sample_points(dmap, plane, engine=engine).reshape(xs.shape)
+    origin = first * step
     return DensityMap(
         values=values,
-        origin=first * step,
+        origin=origin if dmap.is_orthogonal else dmap.axes @ origin,
         voxel_size=step.copy(),
         source=dmap.source,
         notes=(*dmap.notes, "Resampled on a voxel-aligned lattice (MapQ multi-process)."),
+        axes=dmap.axes,
     )
 
 
@@ -232,17 +222,9 @@ def _check(sigma: float, mode: str) -> None:
         )
 
 
-def _inside(dmap: DensityMap, xyz: np.ndarray) -> np.ndarray:
-    """Mask of points inside the map's box."""
-    lo = np.asarray(dmap.origin)
-    shape_xyz = np.array(dmap.values.shape[::-1])
-    hi = lo + (shape_xyz - 1) * np.asarray(dmap.voxel_size)
-    return np.all((xyz >= lo) & (xyz <= hi), axis=1)
-
-
 @dataclass(frozen=True)
 class _Prepared:
-    """Everything an engine needs for a set of scored atoms (neighbour lists: compiled only)."""
+    """Everything an engine needs for a set of scored atoms (the cell index: compiled only)."""
 
     engine: str
     scored: np.ndarray
@@ -250,11 +232,9 @@ class _Prepared:
     nb_xyz: np.ndarray
     nb_xyz32: np.ndarray
     single_precision_check: bool
-    nb_offsets: np.ndarray | None
-    nb_idx: np.ndarray | None
-    nb_dist: np.ndarray | None
+    index: compiled.CellIndex | None
     dmap: DensityMap
-    grid: np.ndarray
+    grid: compiled.GridArrays
     gvals: np.ndarray
     threads: int
 
@@ -268,7 +248,11 @@ def _prepare(
     threads: int | None,
     engine: str,
 ) -> _Prepared:
-    """Neighbour lists, the (possibly resampled) grid and the reference Gaussian."""
+    """The cell index of the neighbours, the (possibly resampled) grid and the reference Gaussian.
+
+    Raises :class:`DenseModelError` when the atoms are packed so densely that finding the
+    neighbours would take time quadratic in the atoms.
+    """
     heavy = model.heavy
     scored_mask = heavy.copy()
     if selection is not None:
@@ -280,10 +264,12 @@ def _prepare(
     nb_xyz = np.ascontiguousarray(model.xyz[heavy], dtype=np.float64)
     centres = np.ascontiguousarray(model.xyz[scored], dtype=np.float64)
     threads = threads or compiled.default_threads()
-    nb_offsets = nb_idx = nb_dist = None
     if engine == "compiled":
-        reach = (1.0 + REJECT_FACTOR) * float(_RADII[-1]) + 1e-3
-        nb_offsets, nb_idx, nb_dist = _neighbour_lists(centres, nb_xyz, reach, threads)
+        index = compiled.cell_index(nb_xyz, REACH)
+        _check_density(compiled.candidates(index, centres, REACH), len(centres), model.source)
+    else:
+        index = None
+        _check_density(numpy_engine.candidates(centres, nb_xyz), len(centres), model.source)
     if mode == "mapq-multiprocess":
         margin = defaults.CROP_MARGIN
         dmap = resample_to_aligned_lattice(
@@ -294,15 +280,28 @@ def _prepare(
         scored=scored,
         centres=centres,
         nb_xyz=nb_xyz,
-        nb_xyz32=nb_xyz.astype(np.float32).astype(np.float64),
+        nb_xyz32=nb_xyz.astype(np.float32),
         single_precision_check=mode == "direct",
-        nb_offsets=nb_offsets,
-        nb_idx=nb_idx,
-        nb_dist=nb_dist,
+        index=index,
         dmap=dmap,
-        grid=np.ascontiguousarray(dmap.values, dtype=np.float32),
+        grid=_grid(dmap),
         gvals=reference_values(sigma),
         threads=threads,
+    )
+
+
+def _check_density(total: int, n: int, label: str) -> None:
+    """Refuse, with a sentence, atoms packed so densely that the neighbour search turns quadratic.
+
+    ``total`` is how many atoms the search would look at for the ``n`` scored atoms.
+    """
+    if total <= CANDIDATE_LIMIT * n + 1_000_000:
+        return
+    raise DenseModelError(
+        f"The model {label} is far denser than any molecule: the neighbour search would look at "
+        f"{total / n:,.0f} atoms per atom on average (about 75 in a folded protein). Are the "
+        "coordinates in nm rather than Å, or are copies of the model stacked on top of each "
+        "other?"
     )
 
 
@@ -352,12 +351,15 @@ def score(
         For a bad sigma, mode or an empty selection.
     NoOverlapError
         When no scored atom lies in the map.
+    DenseModelError
+        When the atoms are packed far more densely than in any molecule.
     EngineError
         For an unknown engine, or ``compiled`` when the kernel was not built.
     """
     _check(sigma, mode)
     chosen = choose_engine(engine)
     start = time.perf_counter()
+    check_packing(model.xyz[model.heavy], label=f"The model {model.source}".rstrip())
     if selection is not None and np.asarray(selection).dtype == bool:
         selection = np.flatnonzero(selection)
     heavy_selected = (
@@ -365,13 +367,13 @@ def score(
         if selection is None
         else np.isin(np.arange(model.n_atoms), selection) & model.heavy
     )
-    inside = _inside(dmap, model.xyz)
+    inside = inside_map(dmap, model.xyz)
     outside = int(np.count_nonzero(heavy_selected & ~inside))
     n_selected = int(np.count_nonzero(heavy_selected))
     if n_selected == 0:
         raise ParameterError("The selection holds no non-hydrogen atoms to score.")
     if outside == n_selected:
-        raise NoOverlapError(_no_overlap_sentence(dmap, model))
+        raise NoOverlapError(outside_message(dmap, model.xyz, "model"))
     notes = []
     if outside:
         notes.append(
@@ -380,10 +382,12 @@ def score(
         )
     prep = _prepare(dmap, model, sigma, mode, selection, threads, chosen)
     total = len(prep.scored)
+    timings = {"neighbour lists": 0.0, "scoring": 0.0}
     if progress:
         progress(0, total, "scoring atoms")
     if chosen == "numpy":
-        q_scored = numpy_engine.q_scores(
+        middle = time.perf_counter()
+        q_scored, crowded = numpy_engine.q_scores(
             prep.dmap,
             prep.centres,
             prep.nb_xyz,
@@ -391,13 +395,21 @@ def score(
             single_precision_check=prep.single_precision_check,
             progress=progress,
         )
+        timings["scoring"] = time.perf_counter() - middle
     else:
         q_scored = np.empty(total)
+        crowded = 0
         for lo in range(0, total, _CHUNK):
             hi = min(lo + _CHUNK, total)
-            _run_kernel(prep, lo, hi, q_scored[lo:hi])
+            crowded += _run_kernel(prep, lo, hi, q_scored[lo:hi], timings)
             if progress:
                 progress(hi, total, "scoring atoms")
+    if crowded:
+        notes.append(
+            f"{crowded} atoms have more than {NEIGHBOUR_LIMIT} other atoms within "
+            f"{REACH:.1f} Å (a folded protein has at most about 25); only the nearest "
+            f"{NEIGHBOUR_LIMIT} were used to place their shell points."
+        )
     q = np.full(model.n_atoms, np.nan)
     q[prep.scored] = q_scored
     _copy_to_hydrogens(model, q)
@@ -412,44 +424,37 @@ def score(
         atoms_outside=outside,
         scored=scored,
         notes=(*model.notes, *dmap.notes, *notes),
+        timings=timings,
         engine=chosen,
     )
 
 
-def _run_kernel(prep: _Prepared, lo: int, hi: int, out: np.ndarray) -> None:
-    """Q of scored atoms ``lo:hi`` into ``out`` (a contiguous float64 view)."""
-    offsets = prep.nb_offsets[lo : hi + 1]
-    first, last = int(offsets[0]), int(offsets[-1])
-    nz, ny, nx = prep.grid.shape
-    result = np.empty(hi - lo)
-    status = compiled.load().qs_score(
-        hi - lo,
-        prep.centres[lo:hi],
+def _run_kernel(
+    prep: _Prepared, lo: int, hi: int, out: np.ndarray, timings: dict[str, float]
+) -> int:
+    """Q of scored atoms ``lo:hi`` into ``out``; returns how many had their neighbours capped."""
+    start = time.perf_counter()
+    centres = prep.centres[lo:hi]
+    idx, dist, count, over = compiled.neighbours(
+        prep.index, centres, REACH, NEIGHBOUR_LIMIT, prep.threads
+    )
+    middle = time.perf_counter()
+    out[:] = compiled.score(
+        centres,
         prep.nb_xyz,
         prep.nb_xyz32,
-        int(prep.single_precision_check),
-        np.ascontiguousarray(offsets - first),
-        prep.nb_idx[first:last] if last > first else prep.nb_idx[:1],
-        prep.nb_dist[first:last] if last > first else prep.nb_dist[:1],
+        (idx, dist, count),
         prep.grid,
-        nz,
-        ny,
-        nx,
-        np.ascontiguousarray(prep.dmap.origin, dtype=np.float64),
-        np.ascontiguousarray(prep.dmap.voxel_size, dtype=np.float64),
-        np.ascontiguousarray(prep.dmap.to_index, dtype=np.float64),
-        len(_RADII),
-        _RADII,
-        prep.gvals,
-        _UNIT,
-        _UNIT_OFFSETS,
-        len(_UNIT_OFFSETS) - 1,
-        prep.threads,
-        result,
+        single_check=prep.single_precision_check,
+        radii=_RADII,
+        gvals=prep.gvals,
+        unit=_UNIT,
+        set_offsets=_UNIT_OFFSETS,
+        threads=prep.threads,
     )
-    if status:
-        raise MemoryError("not enough memory to score the atoms")
-    out[:] = result
+    timings["neighbour lists"] += middle - start
+    timings["scoring"] += time.perf_counter() - middle
+    return over
 
 
 def _pearson(d: np.ndarray, g: np.ndarray) -> float:
@@ -464,42 +469,32 @@ def _copy_to_hydrogens(model: AtomModel, q: np.ndarray) -> None:
     q[h] = q[model.hydrogen_parent[h]]
 
 
-def _no_overlap_sentence(dmap: DensityMap, model: AtomModel) -> str:
-    """Say where the map and the model are, so the user sees which one is off."""
-    lo = np.asarray(dmap.origin)
-    hi = lo + (np.array(dmap.values.shape[::-1]) - 1) * np.asarray(dmap.voxel_size)
-    mlo, mhi = model.xyz.min(axis=0), model.xyz.max(axis=0)
-
-    def fmt(a: np.ndarray) -> str:
-        return "(" + ", ".join(f"{v:.1f}" for v in a) + ")"
-
-    return (
-        "The model lies entirely outside the map: the map spans "
-        f"{fmt(lo)} to {fmt(hi)} Å but the model spans {fmt(mlo)} to {fmt(mhi)} Å. "
-        "Check that the map and the model belong together and share one coordinate frame."
-    )
-
-
 def _shells_of_one_atom(prep: _Prepared) -> list[np.ndarray]:
     """The accepted points of every shell of the one prepared atom, from the chosen engine."""
     if prep.engine == "numpy":
-        near = numpy_engine.find_neighbours(
+        near, _ = numpy_engine.find_neighbours(
             prep.centres, prep.nb_xyz, single_precision_check=prep.single_precision_check
         )
         shells = [numpy_engine.shell_points(prep.centres, float(r), near) for r in _RADII]
         return [points[0, : count[0]] for points, count in shells]
-    lib = compiled.load()
-    c = prep.centres[0]
-    buf = np.empty((_UNIT.shape[0], 3))
-    shells = []
-    for r in _RADII:
-        count = lib.qs_shell_points(
-            c, r, prep.nb_xyz, prep.nb_xyz32, int(prep.single_precision_check),
-            prep.nb_idx, prep.nb_dist, len(prep.nb_idx) if prep.nb_offsets[-1] else 0,
-            _UNIT, _UNIT_OFFSETS, len(_UNIT_OFFSETS) - 1, buf,
-        )  # fmt: skip
-        shells.append(buf[:count].copy())
-    return shells
+    idx, dist, count, _ = compiled.neighbours(
+        prep.index, prep.centres, REACH, NEIGHBOUR_LIMIT, prep.threads
+    )
+    k = int(count[0])
+    return [
+        compiled.shell_points(
+            prep.centres[0],
+            r,
+            prep.nb_xyz,
+            prep.nb_xyz32,
+            idx[0, :k],
+            dist[0, :k],
+            single_check=prep.single_precision_check,
+            unit=_UNIT,
+            set_offsets=_UNIT_OFFSETS,
+        )
+        for r in _RADII
+    ]
 
 
 def atom_samples(

@@ -55,9 +55,10 @@ def mmcif_text(model: AtomModel, q: np.ndarray | None, *, b_iso: np.ndarray | No
     no Q item is added; with ``b_iso`` the B-factors of the model's atoms are replaced
     (B-factors from Q-scores).
     """
-    if model.document is None or model.atom_site_rows is None:
+    text = model.document_text if model.document is None else model.document.as_string()
+    if text is None or model.atom_site_rows is None:
         raise ExportError("This model was not read from a file, so it cannot be written back.")
-    doc = gemmi.cif.read_string(model.document.as_string())
+    doc = gemmi.cif.read_string(text)
     block = doc.sole_block() if len(doc) == 1 else doc[0]
     category = block.get_mmcif_category("_atom_site.", raw=True)
     n_rows = len(category["Cartn_x"])
@@ -99,9 +100,10 @@ def stored_qscores(model: AtomModel) -> np.ndarray | None:
     ModelFormatError
         If the Q item holds a value that is not a number.
     """
-    if model.document is None or model.atom_site_rows is None:
+    document = model.cif_document()
+    if document is None or model.atom_site_rows is None:
         return None
-    block = model.document.sole_block() if len(model.document) == 1 else model.document[0]
+    block = document.sole_block() if len(document) == 1 else document[0]
     for item in QSCORE_ITEMS:
         values = block.find_values(f"_atom_site.{item}")
         if not values:
@@ -129,17 +131,7 @@ def pdb_text(model: AtomModel, values: np.ndarray, *, remarks: tuple[str, ...] =
     ``values`` is per-atom Q (as MapQ writes it) or new B-factors in Å²; atoms without a value
     keep their original B-factor.
     """
-    if model.n_atoms > 99999:
-        raise ExportError(
-            f"The model has {model.n_atoms} atoms, more than the PDB format can hold; "
-            "use the mmCIF file instead."
-        )
-    long_chains = sorted({c for c in model.chain if len(c) > 1})
-    if long_chains:
-        raise ExportError(
-            f"Chain IDs {', '.join(long_chains[:5])} are longer than the PDB format allows; "
-            "use the mmCIF file instead."
-        )
+    check_pdb(model)
     values = np.asarray(values, dtype=np.float64)
     column = np.where(np.isfinite(values), values, model.b_iso)
     out = io.StringIO()
@@ -160,6 +152,38 @@ def pdb_text(model: AtomModel, values: np.ndarray, *, remarks: tuple[str, ...] =
         )
     out.write("END\n")
     return out.getvalue()
+
+
+def check_pdb(model: AtomModel) -> None:
+    """Raise :class:`ExportError` if ``model`` cannot be written in the PDB format.
+
+    Parameters
+    ----------
+    model : AtomModel
+        The model to write.
+
+    Raises
+    ------
+    ExportError
+        More than 99,999 atoms, coordinates beyond the 8-character columns, or chain IDs
+        longer than one character.
+    """
+    if model.n_atoms > 99999:
+        raise ExportError(
+            f"The model has {model.n_atoms} atoms, more than the PDB format can hold; "
+            "use the mmCIF file instead."
+        )
+    if model.n_atoms and (model.xyz.min() <= -999.9995 or model.xyz.max() >= 9999.9995):
+        raise ExportError(
+            "The model has coordinates outside −999.999 to 9999.999 Å, which the PDB format's "
+            "8-character columns cannot hold; use the mmCIF file instead."
+        )
+    long_chains = sorted({c for c in model.chain if len(c) > 1})
+    if long_chains:
+        raise ExportError(
+            f"Chain IDs {', '.join(long_chains[:5])} are longer than the PDB format allows; "
+            "use the mmCIF file instead."
+        )
 
 
 def write_pdb(

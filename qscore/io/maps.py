@@ -18,9 +18,9 @@ import gzip as _gzip
 import io
 import math
 import os
+import stat
 import zlib
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -31,6 +31,8 @@ from qscore.errors import MapContentError, MapFormatError, NoOverlapError, Param
 
 __all__ = [
     "DensityMap",
+    "cell_angles",
+    "cell_axes",
     "crop_map",
     "map_box",
     "read_map",
@@ -52,7 +54,22 @@ MODES: dict[int, tuple[str, str]] = {
 _COMPLEX_MODES = {3, 4}
 _GZIP_MAGIC = b"\x1f\x8b"
 _CHUNK = 1 << 24
+#: Decompressed bytes handled at a time when streaming a gzip map.
+_STREAM_CHUNK = 1 << 22
+#: gzip cannot expand data more than about 1032-fold.
+GZIP_MAX_RATIO = 1100
+#: A compressed map may expand without question up to this many bytes around the model, and
+#: beyond it at most MAX_INFLATION-fold its compressed size (denser means an almost constant file).
+INFLATION_FLOOR = 256 * 2**20
+MAX_INFLATION = 100
 _ANGLE_TOLERANCE = 0.01
+_RIGHT_ANGLES = (90.0, 90.0, 90.0)
+#: Voxel sizes (Å) outside these bounds, or more anisotropic than this ratio, mean a corrupt cell.
+MAX_VOXEL_SIZE = 20.0
+MIN_VOXEL_SIZE = 0.02
+MAX_VOXEL_ASPECT = 10.0
+#: Rounding allowance (in voxels) when deciding whether a point lies on the map's faces.
+_EDGE = 1e-3
 _TEXT_BYTES = frozenset(range(32, 127)) | {9, 10, 12, 13}
 
 MapSource = str | os.PathLike | bytes | bytearray | memoryview | IO[bytes]
@@ -131,21 +148,17 @@ class DensityMap:
         return np.stack([self.origin, last])
 
     def index_of(self, xyz: np.ndarray) -> np.ndarray:
-        """Fractional grid index (x, y, z order) of Cartesian point(s) ``xyz``.
-
-        For a skewed cell the offset goes through ``to_index`` one row at a time, summed left to
-        right as the compiled kernel does, so both give the same index to the last bit.
-        """
-        offset = np.asarray(xyz, dtype=np.float64) - self.origin
-        if not self.is_orthogonal:
-            m, (ox, oy, oz) = self.to_index, np.moveaxis(offset, -1, 0)
-            offset = np.stack([m[r, 0] * ox + m[r, 1] * oy + m[r, 2] * oz for r in range(3)], -1)
-        return offset / self.voxel_size
+        """Fractional grid index (x, y, z order) of Cartesian point(s) ``xyz``."""
+        return _fractional_index(self.origin, self.voxel_size, self.axes, xyz)
 
 
 def map_box(dmap: DensityMap) -> np.ndarray:
-    """(2, 3) array of the map's min and max voxel centres in Å (same as ``dmap.extent``)."""
-    return dmap.extent
+    """(2, 3) array of the min and max Cartesian coordinates (Å) of the map's voxel centres.
+
+    For an orthogonal cell these are the first and last voxel (``dmap.extent``); for a skewed
+    cell, the box around the eight corners of its parallelepiped.
+    """
+    return _grid_bounds(dmap.origin, dmap.voxel_size, dmap.axes, np.array(dmap.shape_xyz))
 
 
 # --------------------------------------------------------------------------- header
@@ -192,12 +205,19 @@ class _Header:
         return np.array(self.cell, dtype=np.float64) / np.array(self.sampling, dtype=np.float64)
 
     @property
+    def axes(self) -> np.ndarray:
+        """Unit vectors of the cell axes a, b, c as columns (the identity for 90° cells)."""
+        return cell_axes(self.angles)
+
+    @property
     def map_origin(self) -> np.ndarray:
-        """Chimera's convention: ORIGIN if any component is non-zero, else NSTART·voxel."""
+        """Chimera's convention: ORIGIN if any component is non-zero, else NSTART voxels along
+        the (possibly skewed) cell axes."""
         origin = np.array(self.origin, dtype=np.float64)
         if np.any(origin != 0):
             return origin
-        return _file_to_xyz(self.nstart_file, self.axes_file) * self.voxel_size
+        offset = _file_to_xyz(self.nstart_file, self.axes_file) * self.voxel_size
+        return offset if self.angles == _RIGHT_ANGLES else self.axes @ offset
 
 
 def _file_to_xyz(
@@ -284,6 +304,11 @@ def _parse_header(raw: bytes, label: str) -> _Header:
     sampling = tuple(int(v) for v in ints[7:10])
     cell = tuple(float(v) for v in floats[10:13])
     angles, angle_notes = _check_cell(sampling, cell, tuple(float(v) for v in floats[13:16]), label)
+    _check_voxel(
+        np.array(cell) / np.array(sampling),
+        "cell {:g} × {:g} × {:g} Å over MX, MY, MZ = {}, {}, {}".format(*cell, *sampling),
+        label,
+    )
     origin = tuple(float(v) for v in floats[49:52])
     if not all(math.isfinite(v) for v in origin):
         raise MapFormatError(
@@ -342,7 +367,7 @@ def _check_dims(dims: tuple[int, int, int], label: str) -> None:
 def _check_cell(
     sampling: tuple[int, ...], cell: tuple[float, ...], angles: tuple[float, ...], label: str
 ) -> tuple[tuple[float, float, float], tuple[str, ...]]:
-    """Refuse non-positive voxel sizes and non-orthogonal cells; return the angles to use."""
+    """Refuse non-positive voxel sizes and impossible cells; return the angles to use."""
     if min(sampling) <= 0:
         raise MapFormatError(
             f"The map file {label} declares a sampling grid (MX, MY, MZ) of {sampling}; all three "
@@ -357,33 +382,173 @@ def _check_cell(
         raise MapFormatError(f"The map file {label} has undefined cell angles {angles}.")
     if all(a == 0 for a in angles):
         note = "The header's cell angles are 0; an orthogonal cell (90°, 90°, 90°) was assumed."
-        return (90.0, 90.0, 90.0), (note,)
-    if any(abs(a - 90.0) > _ANGLE_TOLERANCE for a in angles):
-        a, b, g = angles
+        return _RIGHT_ANGLES, (note,)
+    if all(abs(a - 90.0) <= _ANGLE_TOLERANCE for a in angles):
+        return _RIGHT_ANGLES, ()
+    alpha, beta, gamma = angles
+    if not _possible_cell(angles):
         raise MapFormatError(
-            f"The map file {label} has a non-orthogonal cell (angles {a:g}°, {b:g}°, {g:g}°); "
-            "only orthogonal cells (all angles 90°) are supported. Resample the map onto an "
-            "orthogonal grid first."
+            f"The map file {label} has impossible cell angles ({alpha:g}°, {beta:g}°, "
+            f"{gamma:g}°): each must lie between 0° and 180° and the three must describe a "
+            "cell of positive volume. The header is corrupt."
         )
-    return (90.0, 90.0, 90.0), ()
+    return (alpha, beta, gamma), ()
 
 
-def _truncated_message(label: str, header: _Header, available: int) -> str:
+def _possible_cell(angles: tuple[float, ...]) -> bool:
+    """Whether three cell angles (degrees) describe a parallelepiped of positive volume."""
+    if not all(0.0 < a < 180.0 for a in angles):
+        return False
+    ca, cb, cg = (math.cos(math.radians(a)) for a in angles)
+    return 1.0 - ca * ca - cb * cb - cg * cg + 2.0 * ca * cb * cg > 1e-9
+
+
+def cell_axes(angles: tuple[float, float, float] | np.ndarray) -> np.ndarray:
+    """Unit vectors of the cell axes a, b, c (columns) for cell angles α, β, γ in degrees.
+
+    The crystallographic convention of CCP4 and Chimera: a along x, b in the xy plane at γ from
+    a, c at β from a and α from b. Angles of exactly 90° give exactly the identity.
+
+    Parameters
+    ----------
+    angles : sequence of float
+        α (between b and c), β (between a and c) and γ (between a and b), in degrees.
+
+    Returns
+    -------
+    numpy.ndarray
+        3×3 matrix whose column ``k`` is the Cartesian unit vector of cell axis ``k``.
+
+    Raises
+    ------
+    ParameterError
+        If the angles do not describe a cell of positive volume.
+    """
+    alpha, beta, gamma = (float(a) for a in angles)
+    if (alpha, beta, gamma) == _RIGHT_ANGLES:
+        return np.eye(3)
+    if not _possible_cell((alpha, beta, gamma)):
+        raise ParameterError(
+            f"Cell angles ({alpha:g}°, {beta:g}°, {gamma:g}°) do not describe a cell of "
+            "positive volume."
+        )
+    ca, cb, cg = (math.cos(math.radians(a)) for a in (alpha, beta, gamma))
+    sg = math.sin(math.radians(gamma))
+    cy = (ca - cb * cg) / sg
+    cz = math.sqrt(max(1.0 - cb * cb - cy * cy, 0.0))
+    return np.array([[1.0, cg, cb], [0.0, sg, cy], [0.0, 0.0, cz]])
+
+
+def cell_angles(axes: np.ndarray) -> tuple[float, float, float]:
+    """Cell angles α, β, γ (degrees) between the columns of an axes matrix; 90° exactly for
+    the identity."""
+    axes = np.asarray(axes, dtype=np.float64)
+    if np.array_equal(axes, np.eye(3)):
+        return _RIGHT_ANGLES
+
+    def angle(u: np.ndarray, v: np.ndarray) -> float:
+        cosine = float(np.dot(u, v) / (np.linalg.norm(u) * np.linalg.norm(v)))
+        return math.degrees(math.acos(min(1.0, max(-1.0, cosine))))
+
+    a, b, c = axes.T
+    return (angle(b, c), angle(a, c), angle(a, b))
+
+
+def _check_voxel(voxel: np.ndarray, header_words: str, label: str) -> None:
+    """Refuse voxel sizes no density map has: they come from a corrupt cell or sampling."""
+    coarse, fine = float(voxel.max()), float(voxel.min())
+    sizes = " × ".join(f"{v:.4g}" for v in voxel)
+    if coarse > MAX_VOXEL_ASPECT * fine:
+        raise MapFormatError(
+            f"The map file {label} has voxels of {sizes} Å ({header_words}), {coarse / fine:.3g} "
+            "times longer along one axis than along another; density maps have (nearly) cubic "
+            "voxels, so the header's cell or sampling (MX, MY, MZ) is probably corrupt."
+        )
+    if coarse > MAX_VOXEL_SIZE:
+        raise MapFormatError(
+            f"The map file {label} has voxels of {sizes} Å ({header_words}); voxels coarser "
+            f"than {MAX_VOXEL_SIZE:g} Å cannot resolve atoms, so Q-scores (which sample within "
+            "2 Å of each atom) would be meaningless. The header's cell or sampling (MX, MY, MZ) "
+            "is probably corrupt."
+        )
+    if fine < MIN_VOXEL_SIZE:
+        raise MapFormatError(
+            f"The map file {label} has voxels of {sizes} Å ({header_words}); no density map is "
+            f"sampled finer than {MIN_VOXEL_SIZE:g} Å. The header's cell or sampling (MX, MY, "
+            "MZ) is probably corrupt."
+        )
+
+
+def _length_message(label: str, header: _Header, available: int) -> str:
+    """The sentence for data shorter (truncated) or longer than the header describes."""
     ns, nr, nc = header.n_file
-    return (
-        f"The map file {label} is truncated: its header describes {nc}×{nr}×{ns} voxels of "
-        f"{header.dtype.itemsize} byte(s) ({header.data_bytes} bytes of data after "
-        f"{header.data_offset} bytes of headers) but the file holds only {max(available, 0)} "
-        "bytes of data. The download or export was probably interrupted; get the map again."
+    described = (
+        f"{nc}×{nr}×{ns} voxels of {header.dtype.itemsize} byte(s) ({header.data_bytes} bytes "
+        f"of data, mode {header.mode}, after {header.data_offset} bytes of headers)"
     )
+    if available < header.data_bytes:
+        return (
+            f"The map file {label} is truncated: its header describes {described} but the file "
+            f"holds only {max(available, 0)} bytes of data. The download or export was probably "
+            "interrupted; get the map again."
+        )
+    return (
+        f"The map file {label} holds {available - header.data_bytes} bytes more than its header "
+        f"describes ({described}), so the header's grid size or data mode is wrong and the "
+        "voxels cannot be placed. Export the map again."
+    )
+
+
+class _MissingExtendedHeader(Exception):
+    """The data fill the file exactly only if the declared extended header is absent."""
+
+
+def _check_length(label: str, header: _Header, available: int) -> _Header:
+    """The header to read with, given ``available`` bytes after the declared headers.
+
+    The data must fill the rest of the file exactly. As in Chimera, a file whose header declares
+    an extended header that is absent (some early EMDB entries) is read from byte 1024.
+    """
+    if available == header.data_bytes:
+        return header
+    if header.nsymbt and available + header.nsymbt == header.data_bytes:
+        note = (
+            f"The header declares a {header.nsymbt}-byte extended header that the file does not "
+            "hold; the data were read from byte 1024."
+        )
+        return replace(header, nsymbt=0, notes=(*header.notes, note))
+    raise MapFormatError(_length_message(label, header, available))
 
 
 # --------------------------------------------------------------------------- cropping geometry
 
 
+def _fractional_index(
+    origin: np.ndarray, voxel: np.ndarray, axes: np.ndarray, points: np.ndarray
+) -> np.ndarray:
+    """Fractional grid indices (x, y, z order) of Cartesian points; exact for 90° cells.
+
+    For a skewed cell the offset goes through the index matrix one row at a time, summed left to
+    right as the compiled kernel does, so both give the same index to the last bit.
+    """
+    offset = np.asarray(points, dtype=np.float64) - origin
+    if not np.array_equal(axes, np.eye(3)):
+        m, (ox, oy, oz) = np.linalg.inv(axes), np.moveaxis(offset, -1, 0)
+        offset = np.stack([m[r, 0] * ox + m[r, 1] * oy + m[r, 2] * oz for r in range(3)], -1)
+    return offset / voxel
+
+
+def _index_pad(voxel: np.ndarray, axes: np.ndarray, margin: float) -> np.ndarray:
+    """Fractional-index reach of a ``margin`` Å sphere along each (possibly skewed) grid axis."""
+    if np.array_equal(axes, np.eye(3)):
+        return margin / voxel
+    return margin * np.linalg.norm(np.linalg.inv(axes), axis=1) / voxel
+
+
 def _index_box(
     origin: np.ndarray,
     voxel: np.ndarray,
+    axes: np.ndarray,
     n_xyz: np.ndarray,
     points: np.ndarray,
     margin: float,
@@ -391,18 +556,19 @@ def _index_box(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Voxel box ``[start, stop)`` (x, y, z) covering ``points`` ± ``margin`` Å, clipped to the map.
 
-    Only points within the map box ± margin count; if there are none, the model and map do not
-    overlap and :class:`NoOverlapError` is raised.
+    For a skewed cell the box is taken in voxel indices, so it covers the parallelepiped of the
+    points. When no point lies inside the map, the model and map do not overlap and
+    :class:`NoOverlapError` is raised (before the map's content is looked at).
     """
     pts = _as_points(points)
     finite = pts[np.all(np.isfinite(pts), axis=1)]
     if finite.shape[0] == 0:
         raise NoOverlapError(f"The {what} has no coordinates to place in the map.")
-    idx = (finite - origin) / voxel
-    pad = margin / voxel
+    idx = _fractional_index(origin, voxel, axes, finite)
+    if not np.any(np.all((idx >= -_EDGE) & (idx <= n_xyz - 1 + _EDGE), axis=1)):
+        raise NoOverlapError(_no_overlap_message(origin, voxel, axes, n_xyz, finite, what))
+    pad = _index_pad(voxel, axes, margin)
     near = np.all((idx >= -pad) & (idx <= n_xyz - 1 + pad), axis=1)
-    if not np.any(near):
-        raise NoOverlapError(_no_overlap_message(origin, voxel, n_xyz, finite, what))
     lo = np.floor(idx[near].min(axis=0) - pad)
     hi = np.ceil(idx[near].max(axis=0) + pad)
     start = np.clip(lo, 0, n_xyz - 1).astype(np.int64)
@@ -423,16 +589,61 @@ def _box_text(lo: np.ndarray, hi: np.ndarray) -> str:
     return ", ".join(f"{ax} {a:.1f} to {b:.1f}" for ax, a, b in zip("xyz", lo, hi, strict=True))
 
 
+def _grid_bounds(
+    origin: np.ndarray, voxel: np.ndarray, axes: np.ndarray, n_xyz: np.ndarray
+) -> np.ndarray:
+    """(2, 3) Cartesian bounding box of the voxel centres (the 8 corners of a skewed cell)."""
+    span = (np.asarray(n_xyz, dtype=np.float64) - 1) * voxel
+    if np.array_equal(axes, np.eye(3)):
+        return np.stack([origin, origin + span])
+    corners = np.array(list(np.ndindex(2, 2, 2)), dtype=np.float64) * span
+    cartesian = origin + corners @ axes.T
+    return np.stack([cartesian.min(axis=0), cartesian.max(axis=0)])
+
+
 def _no_overlap_message(
-    origin: np.ndarray, voxel: np.ndarray, n_xyz: np.ndarray, pts: np.ndarray, what: str
+    origin: np.ndarray,
+    voxel: np.ndarray,
+    axes: np.ndarray,
+    n_xyz: np.ndarray,
+    pts: np.ndarray,
+    what: str,
 ) -> str:
-    map_hi = origin + (n_xyz - 1) * voxel
+    lo, hi = _grid_bounds(origin, voxel, axes, n_xyz)
+    skew = "" if np.array_equal(axes, np.eye(3)) else " (the box around its skewed cell)"
     return (
-        f"The {what} lies entirely outside the map: the map covers "
-        f"{_box_text(origin, map_hi)} Å and the {what} covers "
-        f"{_box_text(pts.min(axis=0), pts.max(axis=0))} Å. Check that this model was fitted "
-        "into this map and that the map's origin is right."
+        f"The {what} lies entirely outside the map: the map covers {_box_text(lo, hi)} Å{skew} "
+        f"and the {what} covers {_box_text(pts.min(axis=0), pts.max(axis=0))} Å. Check that "
+        "this model was fitted into this map and that the map's origin is right."
     )
+
+
+def inside_map(dmap: DensityMap, xyz: np.ndarray) -> np.ndarray:
+    """Mask of the points that lie inside the map's grid (a parallelepiped for skewed cells).
+
+    Parameters
+    ----------
+    dmap : DensityMap
+        The map.
+    xyz : numpy.ndarray
+        (n, 3) Cartesian points in Å.
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean mask, true where a point lies within the first and last voxel centres on every
+        grid axis (the region where trilinear sampling is defined).
+    """
+    idx = dmap.index_of(_as_points(xyz))
+    return np.all((idx >= 0) & (idx <= np.array(dmap.shape_xyz) - 1), axis=1)
+
+
+def outside_message(dmap: DensityMap, xyz: np.ndarray, what: str = "model") -> str:
+    """The sentence for points that all lie outside ``dmap``: both boxes, and what to check."""
+    pts = _as_points(xyz)
+    pts = pts[np.all(np.isfinite(pts), axis=1)]
+    n_xyz = np.array(dmap.shape_xyz)
+    return _no_overlap_message(dmap.origin, dmap.voxel_size, dmap.axes, n_xyz, pts, what)
 
 
 def _file_slices(header: _Header, start: np.ndarray, stop: np.ndarray) -> tuple[slice, ...]:
@@ -457,13 +668,30 @@ def _label_for(source: Any, name: str | None) -> str:
     return "(uploaded data)"
 
 
-def _open_path(path: Path, label: str) -> IO[bytes]:
+def _regular_size(path: Path, label: str) -> int:
+    """Size of a regular file; a clear error for anything else (a FIFO would block a read)."""
     try:
-        return open(path, "rb")
+        info = os.stat(path)
     except FileNotFoundError:
         raise MapFormatError(f"The map file {label} does not exist ({path}).") from None
-    except IsADirectoryError:
-        raise MapFormatError(f"{label} is a folder, not a map file ({path}).") from None
+    except PermissionError:
+        raise MapFormatError(f"The map file {label} cannot be read: permission denied.") from None
+    except OSError as exc:
+        raise MapFormatError(f"The map file {label} cannot be read: {exc.strerror}.") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise MapFormatError(f"{label} is a folder, not a map file ({path}).")
+    if not stat.S_ISREG(info.st_mode):
+        kind = "a named pipe (FIFO)" if stat.S_ISFIFO(info.st_mode) else "a device or socket"
+        raise MapFormatError(
+            f"{label} is {kind}, not a regular file; save the map to a file and give its path."
+        )
+    return info.st_size
+
+
+def _open_path(path: Path, label: str) -> IO[bytes]:
+    _regular_size(path, label)
+    try:
+        return open(path, "rb")
     except PermissionError:
         raise MapFormatError(f"The map file {label} cannot be read: permission denied.") from None
     except OSError as exc:
@@ -497,8 +725,7 @@ def _read_plain_file(
                 raise MapFormatError(_text_message(label, raw))
             raise MapFormatError(_too_short_message(label, size))
         header = _parse_header(raw, label)
-        if size - header.data_offset < header.data_bytes:
-            raise MapFormatError(_truncated_message(label, header, size - header.data_offset))
+        header = _check_length(label, header, size - header.data_offset)
         start = _crop_start_stop(header, crop, label)
         mm = np.memmap(
             handle, dtype=header.dtype, mode="r", offset=header.data_offset, shape=header.n_file
@@ -521,9 +748,7 @@ def _read_buffer(
             raise MapFormatError(_text_message(label, raw))
         raise MapFormatError(_too_short_message(label, len(buf)))
     header = _parse_header(bytes(buf[:HEADER_BYTES]), label)
-    available = len(buf) - header.data_offset
-    if available < header.data_bytes:
-        raise MapFormatError(_truncated_message(label, header, available))
+    header = _check_length(label, header, len(buf) - header.data_offset)
     data = np.frombuffer(
         buf, dtype=header.dtype, count=header.n_voxels, offset=header.data_offset
     ).reshape(header.n_file)
@@ -533,64 +758,147 @@ def _read_buffer(
 
 
 def _read_gzip(
-    stream: IO[bytes], label: str, crop: tuple[np.ndarray, float] | None
+    stream: IO[bytes], label: str, crop: tuple[np.ndarray, float] | None, packed_bytes: int
 ) -> tuple[np.ndarray, _Header, np.ndarray | None]:
-    """Stream a gzip-compressed map section by section, keeping only the cropped sections.
+    """Stream a gzip-compressed map, keeping only the cropped part, and verify the whole stream.
 
-    Compressed maps cannot be memory-mapped: the file is decompressed as it is read, and only
-    the sections (and rows/columns) inside the crop box are kept in memory. Decompression stops
-    after the last section the box needs.
+    Compressed maps cannot be memory-mapped: the file is decompressed in bounded chunks and only
+    the rows inside the crop box are kept. The rest of the stream is still decompressed (and
+    discarded), so that a damaged stream (bad CRC or length, missing trailer) or data longer
+    than the header describes is refused rather than scored.
     """
     try:
-        with _gzip.GzipFile(fileobj=stream, mode="rb") as gz:
-            return _read_gzip_stream(gz, label, crop)
+        try:
+            return _read_gzip_once(stream, label, crop, packed_bytes, skip_extended=True)
+        except _MissingExtendedHeader:
+            stream.seek(0)
+            return _read_gzip_once(stream, label, crop, packed_bytes, skip_extended=False)
     except EOFError:
         raise MapFormatError(
             f"The compressed map file {label} is incomplete (the gzip stream ends early); the "
             "download was probably interrupted. Download it again."
         ) from None
     except (OSError, zlib.error) as exc:
+        detail = " ".join(str(exc).split()).rstrip(".")
         raise MapFormatError(
-            f"The compressed map file {label} is corrupt and cannot be decompressed ({exc}). "
+            f"The compressed map file {label} is corrupt and cannot be decompressed ({detail}). "
             "Download it again or decompress it yourself to check."
         ) from None
 
 
-def _read_gzip_stream(
-    gz: IO[bytes], label: str, crop: tuple[np.ndarray, float] | None
+def _read_gzip_once(
+    stream: IO[bytes],
+    label: str,
+    crop: tuple[np.ndarray, float] | None,
+    packed_bytes: int,
+    *,
+    skip_extended: bool,
 ) -> tuple[np.ndarray, _Header, np.ndarray | None]:
-    raw = _read_up_to(gz, HEADER_BYTES)
-    if len(raw) < HEADER_BYTES:
-        if _looks_like_text(raw):
-            raise MapFormatError(_text_message(label, raw))
-        raise MapFormatError(_too_short_message(label + " (decompressed)", len(raw)))
-    header = _parse_header(raw, label)
-    if _skip(gz, header.nsymbt) < header.nsymbt:
-        raise MapFormatError(_truncated_message(label, header, 0))
-    start = _crop_start_stop(header, crop, label)
+    with _gzip.GzipFile(fileobj=stream, mode="rb") as gz:
+        raw = _read_up_to(gz, HEADER_BYTES)
+        if len(raw) < HEADER_BYTES:
+            if _looks_like_text(raw):
+                raise MapFormatError(_text_message(label, raw))
+            raise MapFormatError(_too_short_message(label + " (decompressed)", len(raw)))
+        header = _parse_header(raw, label)
+        if not skip_extended:
+            header = _check_length(label, header, header.data_bytes - header.nsymbt)
+        _check_inflation(label, header, header.data_bytes, packed_bytes, "declares")
+        extended = _skip(gz, header.nsymbt)
+        start = _crop_start_stop(header, crop, label)
+        full = (np.zeros(3, np.int64), header.n_xyz.astype(np.int64))
+        slices = _file_slices(header, *(start or full))
+        kept_voxels = math.prod(s.stop - s.start for s in slices)
+        _check_inflation(label, header, 4 * kept_voxels, packed_bytes, "needs")
+        block, got = _stream_box(gz, header, slices)
+        got += _skip(gz, None)
+        available = got + extended - header.nsymbt
+        if available != header.data_bytes:
+            if skip_extended and header.nsymbt and available + header.nsymbt == header.data_bytes:
+                raise _MissingExtendedHeader
+            _check_length(label, header, available)
+    return _to_zyx(block, header), header, None if start is None else start[0]
+
+
+def _check_inflation(
+    label: str, header: _Header, nbytes: int, packed_bytes: int, verb: str
+) -> None:
+    """Refuse a compressed map whose header implies an impossible or hostile expansion.
+
+    gzip cannot expand data more than about 1032-fold, so a header describing more is a damaged
+    or truncated file; and data (all of it, or the crop box as float32) that would expand more
+    than :data:`MAX_INFLATION`-fold beyond :data:`INFLATION_FLOOR` bytes can only be an almost
+    constant (not a density) map, whose decompression alone would take too long.
+    """
+    if verb == "declares" and nbytes > GZIP_MAX_RATIO * max(packed_bytes, 1) + HEADER_BYTES:
+        raise MapFormatError(
+            f"The compressed map file {label} ({packed_bytes} bytes) cannot hold the "
+            f"{header.data_bytes} bytes of data its header describes (gzip expands at most about "
+            "1000-fold); the file is truncated or its header is corrupt."
+        )
+    if nbytes <= max(INFLATION_FLOOR, MAX_INFLATION * packed_bytes):
+        return
+    where = "" if verb == "declares" else " around the model"
+    raise MapFormatError(
+        f"The compressed map file {label} ({packed_bytes / 2**20:.2f} MB) would expand to "
+        f"{nbytes / 2**30:.2f} GB{where}, more than {MAX_INFLATION}-fold; only an almost constant "
+        "map compresses that well, so the file is damaged or not a density map (if it is a real "
+        "map, decompress it and give the .mrc file)."
+    )
+
+
+def _stream_box(
+    gz: IO[bytes], header: _Header, slices: tuple[slice, ...]
+) -> tuple[np.ndarray, int]:
+    """The stored-order block ``slices`` of the data, read in chunks of at most a few rows.
+
+    Returns the block and the number of data bytes consumed. Memory stays within the kept block
+    plus one chunk, whatever the section size the header declares.
+    """
     ns, nr, nc = header.n_file
-    full = (np.zeros(3, np.int64), header.n_xyz.astype(np.int64))
-    sec_slice, row_slice, col_slice = _file_slices(header, *(start or full))
-    section_bytes = nr * nc * header.dtype.itemsize
-    kept: list[np.ndarray] = []
-    for index, chunk in enumerate(_sections(gz, ns, section_bytes, sec_slice.stop)):
-        if len(chunk) < section_bytes:
-            raise MapFormatError(
-                _truncated_message(label, header, index * section_bytes + len(chunk))
-            )
-        if index >= sec_slice.start:
-            plane = np.frombuffer(chunk, dtype=header.dtype).reshape(nr, nc)
-            kept.append(plane[row_slice, col_slice].astype(np.float32))
-    return _to_zyx(np.stack(kept), header), header, None if start is None else start[0]
+    sec_slice, row_slice, col_slice = slices
+    row_bytes = nc * header.dtype.itemsize
+    rows_per_chunk = max(1, min(nr, _STREAM_CHUNK // row_bytes))
+    buffer = bytearray(rows_per_chunk * row_bytes)
+    view = memoryview(buffer)
+    shape = (sec_slice.stop - sec_slice.start, row_slice.stop - row_slice.start)
+    block = np.empty((*shape, col_slice.stop - col_slice.start), dtype=np.float32)
+    got = 0
+    for section in range(sec_slice.stop):
+        if section < sec_slice.start:
+            skipped = _skip(gz, nr * row_bytes)
+            got += skipped
+            if skipped < nr * row_bytes:
+                return block, got
+            continue
+        row = 0
+        while row < nr:
+            count = min(rows_per_chunk, nr - row)
+            filled = _read_into(gz, view[: count * row_bytes])
+            got += filled
+            if filled < count * row_bytes:
+                return block, got
+            lo, hi = max(row, row_slice.start), min(row + count, row_slice.stop)
+            if lo < hi:
+                rows = np.frombuffer(buffer, dtype=header.dtype, count=count * nc).reshape(
+                    count, nc
+                )
+                block[section - sec_slice.start, lo - row_slice.start : hi - row_slice.start] = (
+                    rows[lo - row : hi - row, col_slice]
+                )
+            row += count
+    return block, got
 
 
-def _sections(gz: IO[bytes], count: int, nbytes: int, stop: int) -> Iterator[bytes]:
-    """Yield the first ``stop`` sections of ``nbytes`` each; a short one ends the stream."""
-    for _ in range(min(count, stop)):
-        chunk = _read_up_to(gz, nbytes)
-        yield chunk
-        if len(chunk) < nbytes:
-            return
+def _read_into(stream: IO[bytes], view: memoryview) -> int:
+    """Fill ``view`` from ``stream`` as far as the stream goes; return the bytes read."""
+    got = 0
+    while got < len(view):
+        count = stream.readinto(view[got:])  # type: ignore[attr-defined]
+        if not count:
+            break
+        got += count
+    return got
 
 
 def _read_up_to(stream: IO[bytes], nbytes: int) -> bytes:
@@ -606,10 +914,11 @@ def _read_up_to(stream: IO[bytes], nbytes: int) -> bytes:
     return b"".join(parts)
 
 
-def _skip(stream: IO[bytes], nbytes: int) -> int:
+def _skip(stream: IO[bytes], nbytes: int | None) -> int:
+    """Read and discard ``nbytes`` (all that is left when None) in bounded chunks."""
     got = 0
-    while got < nbytes:
-        part = stream.read(min(_CHUNK, nbytes - got))
+    while nbytes is None or got < nbytes:
+        part = stream.read(_STREAM_CHUNK if nbytes is None else min(_STREAM_CHUNK, nbytes - got))
         if not part:
             break
         got += len(part)
@@ -622,7 +931,9 @@ def _crop_start_stop(
     if crop is None:
         return None
     points, margin = crop
-    return _index_box(header.map_origin, header.voxel_size, header.n_xyz, points, margin, "model")
+    return _index_box(
+        header.map_origin, header.voxel_size, header.axes, header.n_xyz, points, margin, "model"
+    )
 
 
 def _is_gzip_path(path: Path, label: str) -> bool:
@@ -663,8 +974,34 @@ def read_map(
     With ``crop_to`` (an (n, 3) array of Cartesian points, e.g. the model's atoms) only the voxel
     box covering the points ± ``margin`` Å is read and kept; uncompressed files are
     memory-mapped so a large map never sits in memory whole, while gzip files are decompressed
-    as a stream keeping only the sections inside the box. Sampling the cropped map anywhere in
-    its box gives the same values as the full map.
+    as a stream keeping only the rows inside the box (the whole stream is still checked). Sampling
+    the cropped map anywhere in its box gives the same values as the full map. Cells with angles
+    other than 90° are read with their skewed axes (``DensityMap.axes``).
+
+    Parameters
+    ----------
+    path : str, os.PathLike, bytes or binary file object
+        The map, plain or gzip-compressed.
+    crop_to : numpy.ndarray, optional
+        (n, 3) Cartesian points (Å) to crop around.
+    margin : float
+        Crop margin in Å.
+    name : str, optional
+        The name used in messages (for bytes and file objects).
+
+    Returns
+    -------
+    DensityMap
+        The (cropped) map with notes on anything assumed while reading.
+
+    Raises
+    ------
+    MapFormatError
+        The file is not a complete, consistent MRC/CCP4 map.
+    MapContentError
+        The (cropped) map holds NaN/infinite voxels or is constant.
+    NoOverlapError
+        No point of ``crop_to`` lies inside the map.
     """
     if not (math.isfinite(margin) and margin >= 0):
         raise ParameterError(f"The crop margin must be a non-negative distance in Å; got {margin}.")
@@ -675,14 +1012,15 @@ def read_map(
         source = name or file_path.name
         if _is_gzip_path(file_path, label):
             with _open_path(file_path, label) as handle:
-                values, header, start = _read_gzip(handle, label, crop)
+                packed = os.fstat(handle.fileno()).st_size
+                values, header, start = _read_gzip(handle, label, crop, packed)
         else:
             values, header, start = _read_plain_file(file_path, label, crop)
     else:
         source = name or ""
         buf = _read_buffer_source(path)
         if bytes(buf[:2]) == _GZIP_MAGIC:
-            values, header, start = _read_gzip(io.BytesIO(buf), label, crop)
+            values, header, start = _read_gzip(io.BytesIO(buf), label, crop, len(buf))
         else:
             values, header, start = _read_buffer(buf, label, crop)
     return _assemble(values, header, start, source, label, margin)
@@ -699,9 +1037,10 @@ def _assemble(
     _check_content(values, label, cropped=start is not None)
     voxel = header.voxel_size
     origin = header.map_origin
+    axes = header.axes
     notes = header.notes
     if start is not None:
-        origin = origin + start * voxel
+        origin = origin + _along(axes, start * voxel)
     if start is not None and values.size < header.n_voxels:
         kept = "×".join(str(n) for n in values.shape[::-1])
         full = "×".join(str(int(n)) for n in header.n_xyz)
@@ -709,7 +1048,12 @@ def _assemble(
             f"The map was cropped to the model with a {margin:g} Å margin: {kept} of {full} "
             "voxels (x×y×z) were kept.",
         )
-    return DensityMap(values, origin, voxel, source=source, notes=notes)
+    return DensityMap(values, origin, voxel, source=source, notes=notes, axes=axes)
+
+
+def _along(axes: np.ndarray, distances: np.ndarray) -> np.ndarray:
+    """Cartesian offset of ``distances`` (Å) along the grid axes; exact for 90° cells."""
+    return distances if np.array_equal(axes, np.eye(3)) else axes @ distances
 
 
 # --------------------------------------------------------------------------- sampling, cropping
@@ -746,35 +1090,51 @@ def sample(dmap: DensityMap, xyz: np.ndarray) -> np.ndarray:
 def crop_map(dmap: DensityMap, lo_xyz: np.ndarray, hi_xyz: np.ndarray) -> DensityMap:
     """Sub-map of the voxels covering the Cartesian box ``[lo_xyz, hi_xyz]`` (Å), clipped.
 
-    The origin moves by whole voxels, so samples inside the new box equal the full map's.
+    The origin moves by whole voxels (along the skewed axes for a skewed cell), so samples inside
+    the new box equal the full map's.
     """
-    lo = (_as_points(lo_xyz)[0] - dmap.origin) / dmap.voxel_size
-    hi = (_as_points(hi_xyz)[0] - dmap.origin) / dmap.voxel_size
+    lo_pt, hi_pt = _as_points(lo_xyz)[0], _as_points(hi_xyz)[0]
     n = np.array(dmap.shape_xyz, dtype=np.int64)
-    if np.any(hi < 0) or np.any(lo > n - 1) or np.any(hi < lo):
-        corners = np.stack([_as_points(lo_xyz)[0], _as_points(hi_xyz)[0]])
-        raise NoOverlapError(_no_overlap_message(dmap.origin, dmap.voxel_size, n, corners, "box"))
+    if np.any(hi_pt < lo_pt):
+        raise NoOverlapError(_crop_outside(dmap, lo_pt, hi_pt))
+    corners = lo_pt + np.array(list(np.ndindex(2, 2, 2)), dtype=np.float64) * (hi_pt - lo_pt)
+    idx = dmap.index_of(corners)
+    lo, hi = idx.min(axis=0), idx.max(axis=0)
+    if np.any(hi < 0) or np.any(lo > n - 1):
+        raise NoOverlapError(_crop_outside(dmap, lo_pt, hi_pt))
     start = np.clip(np.floor(lo), 0, n - 1).astype(np.int64)
     stop = np.clip(np.ceil(hi), 0, n - 1).astype(np.int64) + 1
     (x0, y0, z0), (x1, y1, z1) = start, stop
     values = dmap.values[z0:z1, y0:y1, x0:x1]
-    origin = dmap.origin + start * dmap.voxel_size
-    return DensityMap(values, origin, dmap.voxel_size, source=dmap.source, notes=dmap.notes)
+    origin = dmap.origin + _along(dmap.axes, start * dmap.voxel_size)
+    return DensityMap(
+        values, origin, dmap.voxel_size, source=dmap.source, notes=dmap.notes, axes=dmap.axes
+    )
+
+
+def _crop_outside(dmap: DensityMap, lo: np.ndarray, hi: np.ndarray) -> str:
+    return outside_message(dmap, np.stack([lo, hi]), "box")
 
 
 # --------------------------------------------------------------------------- writing
 
 
 def _header_bytes(dmap: DensityMap) -> bytes:
-    """A little-endian MRC2014 header for float32 data in x, y, z order."""
+    """A little-endian MRC2014 header for float32 data in x, y, z order.
+
+    The cell is the grid itself (MX, MY, MZ = NX, NY, NZ) with the map's cell angles; the origin
+    goes to ORIGIN and, when it lies on the grid's lattice, also to NSTART (as CCP4 programs and
+    gemmi place maps by NSTART alone).
+    """
     nx, ny, nz = dmap.shape_xyz
     values = dmap.values
     ints = np.zeros(256, dtype="<i4")
     floats = ints.view("<f4")
     ints[0:4] = (nx, ny, nz, 2)
+    ints[4:7] = _lattice_start(dmap)
     ints[7:10] = (nx, ny, nz)
     floats[10:13] = np.array(dmap.shape_xyz) * dmap.voxel_size
-    floats[13:16] = 90.0
+    floats[13:16] = cell_angles(dmap.axes)
     ints[16:19] = (1, 2, 3)
     floats[19:22] = (values.min(), values.max(), values.mean(dtype=np.float64))
     ints[22] = 1
@@ -789,12 +1149,45 @@ def _header_bytes(dmap: DensityMap) -> bytes:
     return bytes(raw)
 
 
-def write_map(path: str | os.PathLike, dmap: DensityMap, *, gzip: bool | None = None) -> None:
-    """Write ``dmap`` as a float32 MRC2014 file (origin in ORIGIN, NSTART 0, axes 1, 2, 3).
+def _lattice_start(dmap: DensityMap) -> np.ndarray:
+    """NSTART (x, y, z) placing the map's origin, or zeros when the origin is off the lattice."""
+    start = _fractional_index(np.zeros(3), dmap.voxel_size, dmap.axes, dmap.origin)
+    whole = np.round(start)
+    if np.all(np.abs(start - whole) < 1e-4) and np.all(np.abs(whole) < 2**31):
+        return whole.astype(np.int64)
+    return np.zeros(3, dtype=np.int64)
 
-    The file is gzip-compressed when ``gzip`` is true, or when it is None and the name ends in
-    ``.gz``.
+
+def _check_writable_axes(dmap: DensityMap) -> None:
+    """Refuse axes that no MRC header can express (only a along x and b in the xy plane)."""
+    if dmap.is_orthogonal:
+        return
+    expected = cell_axes(cell_angles(dmap.axes))
+    if not np.allclose(dmap.axes, expected, atol=1e-6):
+        raise ParameterError(
+            "This map's axes are rotated away from the crystallographic frame (a along x, b in "
+            "the xy plane), which an MRC header cannot describe; resample it before writing."
+        )
+
+
+def write_map(path: str | os.PathLike, dmap: DensityMap, *, gzip: bool | None = None) -> None:
+    """Write ``dmap`` as a float32 MRC2014 file (origin in ORIGIN, axes 1, 2, 3, its cell angles).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to write.
+    dmap : DensityMap
+        The map; a skewed map's axes must follow the crystallographic frame (as read).
+    gzip : bool, optional
+        Compress; by default when the name ends in ``.gz``.
+
+    Raises
+    ------
+    ParameterError
+        The map's axes cannot be written in an MRC header.
     """
+    _check_writable_axes(dmap)
     target = Path(path)
     compress = target.name.lower().endswith(".gz") if gzip is None else gzip
     payload = _header_bytes(dmap) + dmap.values.astype("<f4", copy=False).tobytes()

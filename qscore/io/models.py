@@ -8,8 +8,13 @@ exporters write the file back with every other category untouched.
 from __future__ import annotations
 
 import gzip
+import io
+import math
 import os
 import re
+import stat
+import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -37,6 +42,9 @@ GLYCAN_KINDS = (gemmi.ResidueKind.PYR, gemmi.ResidueKind.KET)
 RESIDUE_KINDS = ("protein", "nucleic", "ligand", "glycan", "water", "ion")
 
 _MAX_MODEL_BYTES = 4 * 1024**3
+#: Models with more atoms keep the mmCIF text they were read from instead of gemmi's parsed
+#: document (several times larger in memory); writing them back parses the text again.
+KEEP_DOCUMENT_ATOMS = 250_000
 #: The only item whose resolution may stand for the map's: an EM reconstruction's.
 EM_RESOLUTION_ITEM = "_em_3d_reconstruction.resolution"
 #: Resolutions of diffraction data (X-ray, neutron, electron crystallography), never the map's.
@@ -73,6 +81,14 @@ class AtomModel:
     source: str = ""
     document: gemmi.cif.Document | None = field(default=None, repr=False)
     atom_site_rows: np.ndarray | None = field(default=None, repr=False)
+    document_text: str | None = field(default=None, repr=False)
+
+    def cif_document(self) -> gemmi.cif.Document | None:
+        """The mmCIF document the model was read from (parsed again from its text for large
+        models, which do not keep the parsed document), or None for a model built in memory."""
+        if self.document is None and self.document_text is not None:
+            return gemmi.cif.read_string(self.document_text)
+        return self.document
 
     @property
     def n_atoms(self) -> int:
@@ -121,63 +137,215 @@ class AtomModel:
 def read_model(source: str | os.PathLike | bytes, *, name: str | None = None) -> AtomModel:
     """Read a PDB or mmCIF file (optionally gzip-compressed) into an :class:`AtomModel`.
 
-    ``source`` is a path or the file's bytes (uploads); ``name`` labels bytes in messages.
     Only the first model of a multi-model file is used, and a note says so.
+
+    Parameters
+    ----------
+    source : str, os.PathLike or bytes
+        A path, or the file's bytes (uploads).
+    name : str, optional
+        Labels bytes in messages.
+
+    Returns
+    -------
+    AtomModel
+        The first model's atoms.
+
+    Raises
+    ------
+    ModelFormatError
+        The file is missing, not a regular file, damaged, or not a PDB/mmCIF model.
+    EmptyModelError
+        The file holds no atoms to score.
     """
-    label, text = _read_text(source, name)
-    doc = _parse_document(text, label)
+    label, raw = _read_bytes(source, name)
+    text, is_cif, notes = _decode(raw, label)
+    del raw
+    doc = _parse_document(text, is_cif, label)
     block = doc.sole_block() if len(doc) == 1 else doc[0]
-    return _model_from_block(doc, block, label)
+    large = is_cif and len(block.find_values("_atom_site.Cartn_x")) > KEEP_DOCUMENT_ATOMS
+    source_text = text if large else None
+    del text
+    try:
+        model = _model_from_block(doc, block, label)
+    except OverflowError:
+        raise ModelFormatError(
+            f"{label} holds a number too large to read (such as a residue number beyond "
+            "9,223,372,036,854,775,807); the file is damaged."
+        ) from None
+    _check_coordinates(model.xyz, label)
+    if source_text is not None:
+        model = replace(model, document=None, document_text=source_text)
+    return replace(model, notes=(*notes, *model.notes)) if notes else model
 
 
-def _read_text(source: str | os.PathLike | bytes, name: str | None) -> tuple[str, str]:
-    """File contents as text, from a path or bytes, gunzipped if needed."""
+#: Largest coordinate magnitude (Å) accepted; real models lie within a few thousand Å of 0.
+MAX_COORDINATE = 1e6
+
+
+def _check_coordinates(xyz: np.ndarray, label: str) -> None:
+    """Refuse coordinates no structure has (they overflow distance computations)."""
+    largest = float(np.abs(xyz).max()) if xyz.size else 0.0
+    if largest > MAX_COORDINATE:
+        raise ModelFormatError(
+            f"{label} has an atom at a coordinate of {largest:.3g} Å; real models lie within a "
+            "few thousand Å of the origin, so the file is damaged."
+        )
+
+
+#: A compressed model may expand to this many bytes, and beyond that at most
+#: _MAX_INFLATION-fold (model text compresses 4–8-fold; far more means a damaged or hostile file).
+_INFLATION_FLOOR = 32 * 2**20
+_MAX_INFLATION = 32
+_CHUNK = 1 << 22
+_UTF8_BOM = b"\xef\xbb\xbf"
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+#: Bytes outside ASCII become "?" in PDB text, one for one, so fixed columns stay in place.
+_ASCII_ONLY = bytes(range(128)) + b"?" * 128
+_FIRST_CONTENT = re.compile(rb"^[ \t]*[^#\s]", re.MULTILINE)
+_COORDINATE_RECORD = re.compile(rb"^(?:ATOM  |HETATM)", re.MULTILINE)
+_PDB_COORDINATES = re.compile(
+    rb"^(?:ATOM  |HETATM)[^\n]{24}([^\n]{8})([^\n]{8})([^\n]{8})", re.MULTILINE
+)
+_NON_ASCII_ATOM = re.compile(rb"^(?:ATOM  |HETATM)[^\n]*[\x80-\xff]", re.MULTILINE)
+
+
+def _read_bytes(source: str | os.PathLike | bytes, name: str | None) -> tuple[str, bytes]:
+    """The file's bytes, from a path or bytes, gunzipped (bounded) if needed."""
     if isinstance(source, bytes | bytearray | memoryview):
         raw = bytes(source)
         label = name or "uploaded model"
     else:
         path = Path(source)
         label = name or path.name
-        if not path.is_file():
-            raise ModelFormatError(f"The model file {label} does not exist.")
-        if path.stat().st_size > _MAX_MODEL_BYTES:
-            raise ModelFormatError(f"The model file {label} is larger than 4 GB.")
-        raw = path.read_bytes()
-    if raw[:2] == b"\x1f\x8b":
         try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as exc:
-            raise ModelFormatError(f"The model file {label} is a damaged gzip file.") from exc
+            info = os.stat(path)
+        except FileNotFoundError:
+            raise ModelFormatError(f"The model file {label} does not exist.") from None
+        except OSError as exc:
+            raise ModelFormatError(
+                f"The model file {label} cannot be read: {exc.strerror}."
+            ) from None
+        if stat.S_ISDIR(info.st_mode):
+            raise ModelFormatError(f"{label} is a folder, not a model file.")
+        if not stat.S_ISREG(info.st_mode):
+            raise ModelFormatError(
+                f"{label} is a named pipe, device or socket, not a regular file; save the model "
+                "to a file and give its path."
+            )
+        if info.st_size > _MAX_MODEL_BYTES:
+            raise ModelFormatError(f"The model file {label} is larger than 4 GB.")
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise ModelFormatError(
+                f"The model file {label} cannot be read: {exc.strerror}."
+            ) from None
+    if raw[:2] == b"\x1f\x8b":
+        raw = _gunzip(raw, label)
+    return label, raw
+
+
+def _gunzip(packed: bytes, label: str) -> bytes:
+    """Decompress in bounded chunks, refusing damaged streams and implausible expansion."""
+    limit = max(_INFLATION_FLOOR, _MAX_INFLATION * len(packed))
+    parts: list[bytes] = []
+    total = 0
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(packed), mode="rb") as stream:
+            while part := stream.read(_CHUNK):
+                total += len(part)
+                if total > limit:
+                    raise ModelFormatError(
+                        f"The compressed model file {label} ({len(packed)} bytes) expands to "
+                        f"more than {limit // 2**20} MB, over {_MAX_INFLATION}-fold; model files "
+                        "do not compress that well, so it is damaged or not a model."
+                    )
+                parts.append(part)
+    except (OSError, EOFError, zlib.error):
+        raise ModelFormatError(
+            f"The model file {label} is a damaged gzip file (it cannot be decompressed whole); "
+            "download or export it again."
+        ) from None
+    return b"".join(parts)
+
+
+def _decode(raw: bytes, label: str) -> tuple[str, bool, tuple[str, ...]]:
+    """Text of the model, whether it is mmCIF, and notes on bytes that had to be replaced."""
+    if raw.startswith(_UTF16_BOMS):
+        raise ModelFormatError(
+            f"{label} is UTF-16 text; save it as plain text (ASCII or UTF-8) and try again."
+        )
+    if raw.startswith(_UTF8_BOM):
+        raw = raw[len(_UTF8_BOM) :]
     if not raw.strip():
         raise EmptyModelError(f"The model file {label} is empty.")
     if b"\x00" in raw[:4096]:
         raise ModelFormatError(
             f"{label} is a binary file, not a PDB or mmCIF model (is it a map?)."
         )
-    return label, raw.decode("utf-8", errors="replace")
+    if b"\r" in raw:
+        raw = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    first = _FIRST_CONTENT.search(raw)
+    if first is not None and raw[first.end() - 1 : first.end() + 4].lower() == b"data_":
+        return raw.decode("utf-8", errors="replace"), True, ()
+    if not _COORDINATE_RECORD.search(raw):
+        raise ModelFormatError(
+            f"{label} is neither an mmCIF file (no data_ block) nor a PDB file "
+            "(no ATOM or HETATM records)."
+        )
+    _check_pdb_coordinates(raw, label)
+    notes: tuple[str, ...] = ()
+    damaged = len(_NON_ASCII_ATOM.findall(raw))
+    if damaged:
+        notes = (
+            f"{damaged} ATOM/HETATM records hold bytes outside ASCII, read as '?'; check the "
+            "names in those records.",
+        )
+    return raw.translate(_ASCII_ONLY).decode("ascii"), False, notes
 
 
-def _parse_document(text: str, label: str) -> gemmi.cif.Document:
-    """An mmCIF document from mmCIF text, or converted from PDB text."""
-    head = text.lstrip()[:200]
-    try:
-        if head.startswith("data_") or re.match(r"^(#.*\n)*\s*data_", text):
-            return gemmi.cif.read_string(text)
-        if not re.search(r"^(ATOM  |HETATM)", text, flags=re.MULTILINE):
+def _check_pdb_coordinates(raw: bytes, label: str) -> None:
+    """Refuse coordinate records whose x, y, z columns (31–54) are not three numbers.
+
+    gemmi reads a blank or overflowed ("********") coordinate as 0, which would silently move
+    the atom to the origin.
+    """
+    for match in _PDB_COORDINATES.finditer(raw):
+        fields = match.group(1, 2, 3)
+        try:
+            values = [float(f) for f in fields]
+        except ValueError:
+            values = [math.nan]
+        if not all(math.isfinite(v) for v in values):
+            line = raw.count(b"\n", 0, match.start()) + 1
+            shown = b"".join(fields).decode("ascii", "replace").strip()
             raise ModelFormatError(
-                f"{label} is neither an mmCIF file (no data_ block) nor a PDB file "
-                "(no ATOM or HETATM records)."
+                f"{label} line {line}: the coordinates (columns 31–54) read {shown!r}, not three "
+                "numbers; the file is damaged."
             )
+
+
+def _parse_document(text: str, is_cif: bool, label: str) -> gemmi.cif.Document:
+    """An mmCIF document from mmCIF text, or converted from PDB text."""
+    try:
+        if is_cif:
+            return gemmi.cif.read_string(text)
         st = gemmi.read_pdb_string(text)
         st.setup_entities()
         return st.make_mmcif_document()
-    except ModelFormatError:
-        raise
-    except (RuntimeError, ValueError, IndexError) as exc:
-        detail = re.sub(r"^string:(\d+):\S*\s*", r"line \1: ", str(exc))
+    except (RuntimeError, ValueError, IndexError, OverflowError) as exc:
         raise ModelFormatError(
-            f"{label} could not be read as a model; it may be truncated or damaged ({detail})."
-        ) from exc
+            f"{label} could not be read as a model; it may be truncated or damaged "
+            f"({_parser_detail(exc)})."
+        ) from None
+
+
+def _parser_detail(exc: BaseException) -> str:
+    """gemmi's message on one line, with its 'string:LINE' prefix as 'line LINE'."""
+    detail = " ".join(str(exc).split())
+    detail = re.sub(r"^string:(\d+)\S*\s*(?:in \S+:\s*)?", r"line \1: ", detail).rstrip(". ")
+    return detail if len(detail) <= 200 else detail[:197] + "..."
 
 
 _COLUMNS = (
@@ -202,71 +370,108 @@ _COLUMNS = (
 )
 
 
-def _atom_site_columns(block: gemmi.cif.Block, label: str) -> dict[str, list[str]]:
-    """The ``_atom_site`` columns present in the block, as lists of strings."""
+class _Columns:
+    """The ``_atom_site`` columns present in a block, read from gemmi one at a time when asked.
+
+    Only the columns the model needs are turned into Python strings, one column at a time, so a
+    model of millions of atoms never holds more than one column as Python objects; ``keep`` (set
+    for multi-model files) selects the rows of the first model.
+    """
+
+    def __init__(self, table: gemmi.cif.Table, order: tuple[str, ...]) -> None:
+        self._table = table
+        self._index = {col: i for i, col in enumerate(order) if table.has_column(i)}
+        self.length = len(table)
+        self.keep: np.ndarray | None = None
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._index
+
+    def raw(self, name: str) -> list[str] | np.ndarray:
+        """The column's raw CIF values (quotes kept), first model only: a list of strings, or an
+        object array when rows are selected."""
+        values = list(self._table.column(self._index[name]))
+        return values if self.keep is None else np.array(values, dtype=object)[self.keep]
+
+
+def _atom_site_columns(block: gemmi.cif.Block, label: str) -> _Columns:
+    """The ``_atom_site`` columns present in the block."""
     order = ("Cartn_x", *(c for c in _COLUMNS if c != "Cartn_x"))
     table = block.find("_atom_site.", [order[0], *("?" + c for c in order[1:])])
     if len(table) == 0:
         raise EmptyModelError(f"{label} has no atoms (no _atom_site records with coordinates).")
-    cols = {col: list(table.column(i)) for i, col in enumerate(order) if table.has_column(i)}
+    cols = _Columns(table, order)
     for needed in ("Cartn_y", "Cartn_z"):
         if needed not in cols:
             raise ModelFormatError(f"{label} has atoms without coordinates ({needed} missing).")
     return cols
 
 
-def _pick(cols: dict[str, list[str]], *names: str, default: str = "") -> np.ndarray:
-    """First available column among ``names``, with CIF null markers replaced by ``default``."""
+def _pick(
+    cols: _Columns, *names: str, default: str = "", clean: Callable[[str], str] | None = None
+) -> np.ndarray:
+    """First available column among ``names`` as strings, CIF quotes removed, null markers
+    replaced by ``default`` and ``clean`` applied. Each distinct value is handled once, so this
+    stays fast for millions of atoms."""
     for n in names:
         if n in cols:
-            arr = np.array([gemmi.cif.as_string(v) for v in cols[n]], dtype=object)
-            arr[(arr == "?") | (arr == ".")] = default
-            return arr.astype(str)
-    length = len(cols["Cartn_x"])
-    return np.full(length, default, dtype=object).astype(str)
+            codes, distinct = pd.factorize(np.asarray(cols.raw(n), dtype=object))
+            text = [gemmi.cif.as_string(v) for v in distinct]
+            text = [default if v in ("?", ".") else v for v in text]
+            if clean is not None:
+                text = [clean(v) for v in text]
+            return np.array(text or [default], dtype=str)[codes]
+    length = cols.length if cols.keep is None else int(np.count_nonzero(cols.keep))
+    text = default if clean is None else clean(default)
+    return np.full(length, text, dtype=object).astype(str)
 
 
-def _numbers(cols: dict[str, list[str]], name: str, label: str, default: float) -> np.ndarray:
+def _numbers(cols: _Columns, name: str, label: str, default: float) -> np.ndarray:
     """A numeric column; nulls become ``default``; garbage is a clear error."""
     if name not in cols:
-        return np.full(len(cols["Cartn_x"]), default)
-    values = np.array(cols[name], dtype=object)
-    null = (values == "?") | (values == ".")
-    values[null] = str(default)
+        length = cols.length if cols.keep is None else int(np.count_nonzero(cols.keep))
+        return np.full(length, default)
+    raw = cols.raw(name)
+    try:
+        return np.array(raw, dtype=np.float64)
+    except ValueError:
+        pass
+    values = np.array(raw, dtype=object)
+    values[(values == "?") | (values == ".")] = str(default)
     try:
         return values.astype(np.float64)
     except ValueError as exc:
         raise ModelFormatError(f"{label} has a non-numeric value in _atom_site.{name}.") from exc
 
 
+def _atom_name(text: str) -> str:
+    """An atom name without the double quotes some writers leave in it."""
+    return text.replace('"', "").strip()
+
+
 def _model_from_block(doc: gemmi.cif.Document, block: gemmi.cif.Block, label: str) -> AtomModel:
     """Build the per-atom arrays of the first model from an mmCIF block."""
     cols = _atom_site_columns(block, label)
     notes: list[str] = []
-    rows = np.arange(len(cols["Cartn_x"]))
+    rows = np.arange(cols.length)
     models = _pick(cols, "pdbx_PDB_model_num", default="1")
     first = models[0]
     if np.any(models != first):
         n_models = len(dict.fromkeys(models.tolist()))
         notes.append(f"The file holds {n_models} models; only the first (model {first}) is used.")
         keep = models == first
-        cols = {k: [v for v, m in zip(vals, keep, strict=True) if m] for k, vals in cols.items()}
+        cols.keep = keep
         rows = rows[keep]
 
     xyz = np.stack([_numbers(cols, c, label, np.nan) for c in ("Cartn_x", "Cartn_y", "Cartn_z")], 1)
     if not np.all(np.isfinite(xyz)):
         raise ModelFormatError(f"{label} has atoms with missing or non-numeric coordinates.")
-    element = np.char.upper(_pick(cols, "type_symbol").astype(str))
-    name = _pick(cols, "auth_atom_id", "label_atom_id")
-    name = np.char.strip(np.char.replace(name.astype(str), '"', ""))
+    element = _pick(cols, "type_symbol", clean=str.upper)
+    name = _pick(cols, "auth_atom_id", "label_atom_id", clean=_atom_name)
     element = _fill_missing_elements(element, name)
     resname = _pick(cols, "auth_comp_id", "label_comp_id")
     chain = _pick(cols, "auth_asym_id", "label_asym_id", default="A")
-    resseq_s = _pick(cols, "auth_seq_id", "label_seq_id", default="0")
-    try:
-        resseq = resseq_s.astype(np.int64)
-    except ValueError as exc:
-        raise ModelFormatError(f"{label} has a non-integer residue number.") from exc
+    resseq = _integers(_pick(cols, "auth_seq_id", "label_seq_id", default="0"), label)
     icode = _pick(cols, "pdbx_PDB_ins_code")
     altloc = _pick(cols, "label_alt_id")
     occupancy = _numbers(cols, "occupancy", label, 1.0)
@@ -280,7 +485,10 @@ def _model_from_block(doc: gemmi.cif.Document, block: gemmi.cif.Block, label: st
             f"{int(is_h.sum())} hydrogen/deuterium atoms are not scored; each takes the Q "
             "of the heavy atom it is bonded to."
         )
-    atomic_number = np.array([gemmi.Element(e).atomic_number for e in element], dtype=np.int16)
+    symbols, codes = np.unique(element, return_inverse=True)
+    atomic_number = np.array([gemmi.Element(e).atomic_number for e in symbols], dtype=np.int16)[
+        codes
+    ]
     resolution = _resolution(block)
     if resolution is None and (note := _diffraction_note(block)):
         notes.append(note)
@@ -309,6 +517,15 @@ def _model_from_block(doc: gemmi.cif.Document, block: gemmi.cif.Block, label: st
         document=doc,
         atom_site_rows=rows,
     )
+
+
+def _integers(text: np.ndarray, label: str) -> np.ndarray:
+    """Residue numbers from their text (each distinct value converted once)."""
+    distinct, codes = np.unique(text, return_inverse=True)
+    try:
+        return np.array([int(v) for v in distinct], dtype=np.int64)[codes]
+    except ValueError as exc:
+        raise ModelFormatError(f"{label} has a non-integer residue number.") from exc
 
 
 def _fill_missing_elements(element: np.ndarray, name: np.ndarray) -> np.ndarray:

@@ -1,1 +1,1 @@
-"""Figure builders (Plotly) and the 3D viewer (py3Dmol HTML): data in, figure out."""
+"""Figure builders (Plotly) and the 3D residue view (3Dmol.js page): data in, figure out."""

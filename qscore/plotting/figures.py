@@ -231,19 +231,26 @@ def _lowest(residues: pd.DataFrame) -> float:
 
 
 def molecule_figure(
-    molecules: pd.DataFrame, resolution: float | None, sigma: float, *, selected: int | None = None
+    molecules: pd.DataFrame,
+    resolution: float | None,
+    sigma: float,
+    *,
+    selected: int | None = None,
+    judge_water: bool = True,
 ) -> go.Figure:
     """One point per ligand, saccharide, ion or water molecule, coloured by kind, with bands.
 
     The frame's index is the residue row (``customdata[0]``), as in :func:`residue_figure`.
+    With ``judge_water=False`` waters are never marked as below the band.
     """
     fig = go.Figure()
     bands = expected_q(resolution, sigma) if resolution else None
-    low = bands.q_low95 if bands else -math.inf
+    floor = bands.q_low95 if bands else -math.inf
     labels = [residue_label(r) for _, r in molecules.iterrows()]
     frame = molecules.assign(label=labels)
     for kind, group in frame.groupby("kind", sort=False):
         values = group["q"].to_numpy(dtype=float)
+        low = -math.inf if (kind == "water" and not judge_water) else floor
         custom = np.column_stack(
             [
                 group.index.to_numpy(),

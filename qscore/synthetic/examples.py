@@ -36,6 +36,7 @@ from qscore.synthetic.builder.hetero import (
 )
 from qscore.synthetic.builder.protein import build_protein, sequence_and_ss, structure_to_mmcif
 from qscore.synthetic.calibration import NOISE, calibrated_b_factors
+from qscore.synthetic.regions import simulate_regions
 from qscore.synthetic.simulate import simulate_map
 
 __all__ = [
@@ -74,6 +75,8 @@ class Example:
     ``sidechain``) whose mean Q falls below Q_low_95; ``rest_within`` says whether everything
     else stays within the bands; ``higher`` names a variant that must score above another.
     ``variants`` maps names to alternative model files for the same map.
+    ``local_resolution_path`` and ``half_map_paths`` are the true local-resolution map (Å) and
+    two half maps, for scenarios whose resolution varies across the map.
     """
 
     key: str
@@ -86,6 +89,8 @@ class Example:
     sigma: float = SIGMA
     expectation: dict[str, Any] = field(default_factory=dict)
     variants: dict[str, Path] = field(default_factory=dict)
+    local_resolution_path: Path | None = None
+    half_map_paths: tuple[Path, Path] | None = None
 
 
 def cache_dir() -> Path:
@@ -262,7 +267,10 @@ class _Scenario:
     """How one example's files are generated and what is told about them.
 
     The truth is ``base()`` with calibrated B-factors at ``map_resolution`` (``resolution``
-    unless given), B multiplied in ``weaken``; the map is simulated from the truth. The written
+    unless given), B multiplied in ``weaken``; the map is simulated from the truth. With
+    ``regions`` = (chain, residues, Å) those residues' region is simulated at that resolution
+    instead (:func:`~qscore.synthetic.regions.simulate_regions`, each region's B-factors
+    calibrated), and the true local-resolution map and two half maps are written too. The written
     model is the truth, with ``shift`` = (chain, residues, Å) moved away from the model, and
     ``variants`` are further models made from the truth. Files record ``resolution``.
     """
@@ -283,9 +291,31 @@ class _Scenario:
     shift: tuple[str, list[int], float] | None = None
     name: str | None = None
     variants: dict[str, Callable[[gemmi.Structure], gemmi.Structure]] = field(default_factory=dict)
+    regions: tuple[str, list[int], float] | None = None
+
+
+def _generate_regions(scenario: _Scenario, folder: Path) -> gemmi.Structure:
+    """Write the map, the true local-resolution map and the half maps; return the truth."""
+    st = scenario.base()
+    chain, resseq, local = scenario.regions
+    d = np.where(_mask(st, chain, resseq), local, scenario.resolution)
+    maps = simulate_regions(st, d, seed=scenario.seed, source=scenario.source)
+    write_map(folder / "local_resolution.mrc", maps.local_resolution)
+    write_map(folder / "half_map_1.mrc", maps.half1)
+    write_map(folder / "half_map_2.mrc", maps.half2)
+    write_map(folder / "map.mrc", maps.map)
+    return _with_b(st, maps.b_factors)
 
 
 def _generate(scenario: _Scenario, folder: Path) -> None:
+    if scenario.regions is not None:
+        truth = _generate_regions(scenario, folder)
+        chain, resseq, distance = scenario.shift
+        model = _shift_residues(
+            truth, chain, resseq, distance * _helix_normal(truth, chain, resseq)
+        )
+        structure_to_mmcif(model, str(folder / "model.cif"), scenario.resolution)
+        return
     d = scenario.map_resolution or scenario.resolution
     st = scenario.base()
     b = calibrated_b_factors(st, d)
@@ -324,6 +354,10 @@ def _example(scenario: _Scenario) -> Example:
         model_path=folder / "model.cif",
         expectation=copy.deepcopy(scenario.expectation),
         variants={name: folder / f"model_{name}.cif" for name in scenario.variants},
+        local_resolution_path=folder / "local_resolution.mrc" if scenario.regions else None,
+        half_map_paths=(folder / "half_map_1.mrc", folder / "half_map_2.mrc")
+        if scenario.regions
+        else None,
     )
 
 
@@ -349,6 +383,8 @@ _FLEX_SIDECHAIN = _residues_of(SCENARIO_PARTS, 11)[9]  # an ARG in the third hel
 _GLYCAN_ASN = _residues_of(SCENARIO_PARTS, 4)[0]  # the ASN of the first hairpin turn
 _POOR_SUGAR = 4
 _POOR_NUCLEOTIDES = [5, 6, 7, 8]
+_TWO_DOMAIN_FLEXIBLE = [n for k in range(11, 15) for n in _residues_of(SCENARIO_PARTS, k)]
+_TWO_DOMAIN_SHIFTED = _residues_of(SCENARIO_PARTS, 1)[4:11]
 _BUILTIN_LOOP = _residues_of(SCENARIO_PARTS + _BUILTIN_EXTRA, 19)
 _BUILTIN_SHIFTED = _residues_of(SCENARIO_PARTS + _BUILTIN_EXTRA, 13)[6:8]
 
@@ -535,6 +571,31 @@ _SCENARIOS: dict[str, _Scenario] = {
             expectation={
                 "model": "within",
                 "below_low95": [_group("heterogeneous stretch", "N", _POOR_NUCLEOTIDES)],
+            },
+        ),
+        _Scenario(
+            key="local-resolution",
+            title="Two domains, one reported resolution",
+            explanation=(
+                "The map is reported at 3 Å, but the sample was not equally ordered everywhere, "
+                "so a local-resolution map (and the two half maps it can be estimated from) comes "
+                "with it. Look at the per-residue Q-scores against the band at 3 Å first, then "
+                "on the Local resolution page against the band at each residue's own local "
+                "resolution. Which low-scoring residues does each band flag, and what would you "
+                "check in the map and the model for each group?"
+            ),
+            figure="§8",
+            resolution=3.0,
+            seed=9,
+            source="local resolution",
+            regions=("A", _TWO_DOMAIN_FLEXIBLE, 6.0),
+            shift=("A", _TWO_DOMAIN_SHIFTED, 2.5),
+            expectation={
+                "model": "within",
+                "local": {
+                    "misfit": {"chain": "A", "resseq": _TWO_DOMAIN_SHIFTED},
+                    "flexible": {"chain": "A", "resseq": _TWO_DOMAIN_FLEXIBLE, "resolution": 6.0},
+                },
             },
         ),
     )

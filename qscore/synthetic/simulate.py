@@ -20,7 +20,7 @@ import scipy.fft as sfft
 from qscore.errors import ParameterError
 from qscore.io.maps import DensityMap
 
-__all__ = ["box_for", "model_density", "simulate_map"]
+__all__ = ["box_for", "envelope_mask", "lowpass_multiplier", "model_density", "simulate_map"]
 
 #: Half-width of the raised-cosine edge of the low-pass filter, as a fraction of 1/d.
 EDGE = 0.08
@@ -68,7 +68,9 @@ def model_density(
     return np.ascontiguousarray(np.array(calc.grid, copy=False).transpose(2, 1, 0))
 
 
-def _lowpass(shape_zyx: Sequence[int], voxel: float, resolution: float, sharpen_b: float):
+def lowpass_multiplier(
+    shape_zyx: Sequence[int], voxel: float, resolution: float, sharpen_b: float = 0.0
+) -> np.ndarray:
     """Fourier multiplier (rfft layout): raised-cosine cut at 1/d times exp(-B s²/4)."""
     fz = sfft.fftfreq(shape_zyx[0], d=voxel)
     fy = sfft.fftfreq(shape_zyx[1], d=voxel)
@@ -121,14 +123,14 @@ def simulate_map(
     xyz = np.array([a.pos.tolist() for a in atoms])
     origin, shape_xyz = box_for(xyz, step, padding)
     signal = model_density(st, origin, shape_xyz, step)
-    multiplier = _lowpass(signal.shape, step, resolution, sharpen_b)
+    multiplier = lowpass_multiplier(signal.shape, step, resolution, sharpen_b)
     filtered = sfft.irfftn(sfft.rfftn(signal) * multiplier, s=signal.shape)
     values = filtered
     if noise > 0:
         rng = np.random.default_rng(seed)
         white = rng.standard_normal(signal.shape)
         band = sfft.irfftn(sfft.rfftn(white) * multiplier, s=signal.shape)
-        envelope = _envelope(xyz, origin, signal.shape, step)
+        envelope = envelope_mask(xyz, origin, signal.shape, step)
         rms_signal = float(np.sqrt(np.mean(filtered[envelope] ** 2)))
         rms_noise = float(np.sqrt(np.mean(band**2)))
         values = filtered + band * (noise * rms_signal / rms_noise)
@@ -145,12 +147,14 @@ def simulate_map(
     )
 
 
-def _envelope(xyz: np.ndarray, origin: np.ndarray, shape_zyx, step: float) -> np.ndarray:
-    """Boolean [z, y, x] mask of voxels within ENVELOPE Å of an atom."""
-    reach = int(np.ceil(ENVELOPE / step))
+def envelope_mask(
+    xyz: np.ndarray, origin: np.ndarray, shape_zyx, step: float, distance: float = ENVELOPE
+) -> np.ndarray:
+    """Boolean [z, y, x] mask of voxels within ``distance`` Å (default ENVELOPE) of an atom."""
+    reach = int(np.ceil(distance / step))
     r = np.arange(-reach, reach + 1)
     offsets = np.stack(np.meshgrid(r, r, r, indexing="ij"), axis=-1).reshape(-1, 3)
-    offsets = offsets[np.linalg.norm(offsets * step, axis=1) <= ENVELOPE]
+    offsets = offsets[np.linalg.norm(offsets * step, axis=1) <= distance]
     centre = np.rint((xyz - origin) / step).astype(int)
     idx = (centre[:, None, :] + offsets[None, :, :]).reshape(-1, 3)
     upper = np.array(shape_zyx[::-1])
