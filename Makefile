@@ -53,6 +53,7 @@ install-check: $(KERNEL)
 
 lint: $(KERNEL)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 bench: $(KERNEL)
 	$(BIN)/python bench/bench_score.py

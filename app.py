@@ -65,6 +65,7 @@ def _score(inputs: Inputs) -> None:
             window=state.window(),
             selected=None,
             is_example=inputs.is_example,
+            sources=(inputs.map_source, inputs.model_source),
         )
     )
 

@@ -28,7 +28,8 @@ class Current:
 
     ``key`` identifies the inputs (content hashes of map and model, sigma and mode);
     ``resolution`` is None when neither the model nor the user gave one; ``selected`` is a row
-    of ``scored.model.residues`` (and of ``analysis.residues``) or None.
+    of ``scored.model.residues`` (and of ``analysis.residues``) or None; ``sources`` are the
+    map's and the model's :class:`app_support.cache.Source` (for the report's checksums).
     """
 
     key: str
@@ -42,6 +43,7 @@ class Current:
     window: float
     selected: int | None
     is_example: bool
+    sources: tuple = ()
 
 
 def set_result(current: Current) -> None:

@@ -6,7 +6,13 @@ Typical use::
     import qscore
     dmap = qscore.read_map("emd_1234.map")
     model = qscore.read_model("model.cif")
-    q = qscore.score(dmap, model, sigma=0.4)
+    result = qscore.score(dmap, model, sigma=0.4)
+    result.model_q, result.q          # the model's Q and one Q per atom
+
+or, reading the map around the model only, :func:`qscore.load_and_score`. The per-residue and
+per-chain tables are :func:`qscore.residue_table` and :func:`qscore.chain_table`; the paper's
+expected values and verdicts :func:`qscore.expected_q` and :func:`qscore.verdict`; the
+percentiles against the archive :func:`qscore.relative_q`.
 """
 
 from __future__ import annotations
@@ -18,8 +24,15 @@ _LAZY = {
     "DensityMap": "qscore.io.maps",
     "read_model": "qscore.io.models",
     "AtomModel": "qscore.io.models",
+    "write_map": "qscore.io.maps",
     "score": "qscore.engine",
     "ScoreResult": "qscore.engine",
+    "load_and_score": "qscore.pipeline",
+    "residue_table": "qscore.analysis.aggregate",
+    "chain_table": "qscore.analysis.aggregate",
+    "expected_q": "qscore.analysis.expected",
+    "verdict": "qscore.analysis.expected",
+    "relative_q": "qscore.analysis.relative",
 }
 
 

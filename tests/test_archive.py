@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -23,17 +22,14 @@ from qscore.analysis.archive import (
 )
 from qscore.analysis.reference import ReferenceTable, load_reference
 from qscore.errors import ParameterError, ReferenceTableError
+from tests.conftest import PAPER_CSV, require, require_reference
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-PAPER_CSV = SHARED / "data" / "emdb" / "emdb_qscores_sigma0.4_10188.csv"
 EQUATION_1 = [-0.0016, 0.0434, -0.3956, 1.3366]
 
 
 @pytest.fixture(scope="module")
 def paper_table() -> ReferenceTable:
-    if not PAPER_CSV.is_file():
-        pytest.skip(f"shared paper data not found at {PAPER_CSV}")
-    return load_reference(PAPER_CSV)
+    return load_reference(require(PAPER_CSV))
 
 
 def _synthetic(noise: float = 0.0, n: int = 500) -> ReferenceTable:
@@ -133,12 +129,7 @@ def _rounds_to(values: list[float], target: list[float]) -> bool:
 
 @pytest.fixture(scope="module")
 def va_table() -> ReferenceTable:
-    from qscore.analysis.reference import default_reference
-
-    table = default_reference()
-    if table is None:
-        pytest.skip("the va package's reference table is not installed")
-    return table
+    return require_reference()
 
 
 def test_selection_keeps_both_ends_and_says_what_it_kept():

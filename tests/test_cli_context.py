@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
 
 from qscore.cli.main import main
-
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-PAPER_CSV = SHARED / "data" / "emdb" / "emdb_qscores_sigma0.4_10188.csv"
-HAS_VA = importlib.util.find_spec("va") is not None
+from tests.conftest import PAPER_CSV, needs_va, require
 
 
 @pytest.fixture
@@ -129,15 +125,13 @@ def test_stats_json_keys(small_csv, tmp_path, capsys):
 
 
 def test_stats_on_paper_data(capsys):
-    if not PAPER_CSV.is_file():
-        pytest.skip(f"shared paper data not found at {PAPER_CSV}")
-    assert main(["stats", "--reference", str(PAPER_CSV), "--json", "-"]) == 0
+    assert main(["stats", "--reference", str(require(PAPER_CSV)), "--json", "-"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["entries"] == 10188
     assert data["polynomial"][2]["r2"] == pytest.approx(0.704, abs=0.002)
 
 
-@pytest.mark.skipif(not HAS_VA, reason="the va package is not installed")
+@needs_va
 def test_relative_with_va_default(capsys):
     assert main(["relative", "--resolution", "1.9", "--q", "0.70", "--json", "-"]) == 0
     data = json.loads(capsys.readouterr().out)

@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from qscore.cli.main import main
+from tests.conftest import needs_va
 
 MAP = "emd_30342_chainA_zone.mrc"
 MODEL = "7cec_chainA.cif"
@@ -52,8 +53,8 @@ def test_json_and_files(capsys, emd30342, tmp_path):
     assert "Model Q-score: 0.457" in out
 
 
+@needs_va
 def test_context_at_sigma_04(capsys, emd30342, tmp_path):
-    pytest.importorskip("va", reason="the va package (EMDB reference table) is not installed")
     path = tmp_path / "o.json"
     code, _, _ = run(
         capsys, "score", emd30342 / MAP, emd30342 / MODEL, "--resolution", "3.9", "--json", path

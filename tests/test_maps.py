@@ -15,11 +15,10 @@ from hypothesis import strategies as st
 
 from qscore.errors import MapContentError, MapFormatError, NoOverlapError, ParameterError
 from qscore.io.maps import DensityMap, crop_map, map_box, read_map, sample, write_map
+from tests.conftest import EMD30342_MAP, require
 
 pytestmark = pytest.mark.filterwarnings("error")
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-REAL_MAP = SHARED / "data" / "emd-30342" / "emd_30342_chainA_zone.mrc"
 
 PERMUTATIONS = list(itertools.permutations((1, 2, 3)))
 DTYPES = {0: "i1", 1: "i2", 2: "f4", 6: "u2", 12: "f2"}
@@ -577,9 +576,7 @@ def test_corrupt_and_incomplete_gzip(tmp_path):
 
 @pytest.fixture
 def real_map_path() -> Path:
-    if not REAL_MAP.is_file():
-        pytest.skip(f"The shared test data are not available ({REAL_MAP} is missing).")
-    return REAL_MAP
+    return require(EMD30342_MAP)
 
 
 def test_real_map_header(real_map_path):

@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from qscore.analysis.context import archive_note, peak_delta
 from qscore.analysis.expected import LABELS, verdict_heading
-from tests.conftest import EMD30342, require
+from tests.conftest import EMD30342, require, require_reference
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -94,10 +94,7 @@ def _comparison(at: AppTest):
 
 
 def test_archive_page_fits_1_to_10_angstrom_and_shows_equation_1(app):
-    from qscore.analysis.reference import default_reference
-
-    if default_reference() is None:
-        pytest.skip("the va package's reference table is not installed")
+    require_reference()
     app.switch_page("views/archive.py").run()
     _assert_clean(app)
     chosen = app.slider[0]

@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 
 from qscore.analysis.reference import default_reference, load_reference
 from qscore.errors import ReferenceTableError
-
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-PAPER_CSV = SHARED / "data" / "emdb" / "emdb_qscores_sigma0.4_10188.csv"
-needs_va = pytest.mark.skipif(
-    importlib.util.find_spec("va") is None,
-    reason="the va package (default reference) is not installed",
-)
+from tests.conftest import PAPER_CSV, needs_va, require
 
 
 @needs_va
@@ -34,9 +25,7 @@ def test_default_reference_from_va():
 
 
 def test_paper_format_accepted():
-    if not PAPER_CSV.is_file():
-        pytest.skip(f"shared paper data not found at {PAPER_CSV}")
-    table = load_reference(PAPER_CSV)
+    table = load_reference(require(PAPER_CSV))
     assert table.entries == 10188
     assert table.data["id"].iloc[0] == "EMD-5147"
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -18,6 +16,7 @@ from qscore.analysis.relative import (
     relative_q_many,
 )
 from qscore.errors import ParameterError
+from tests.conftest import needs_va
 
 
 def _table(resolutions, qs) -> ReferenceTable:
@@ -107,9 +106,7 @@ TABLE_2 = [
 ]
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("va") is None, reason="the va package is not installed"
-)
+@needs_va
 @pytest.mark.parametrize(("emdb", "d_paper", "q_paper", "all_paper", "res_paper"), TABLE_2)
 def test_paper_table_2_with_va(emdb, d_paper, q_paper, all_paper, res_paper):
     table = default_reference()

@@ -5,19 +5,16 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-ROOT = Path(__file__).resolve().parents[1]
-EMD30342 = ROOT.parent / "shared" / "data" / "emd-30342"
+from tests.conftest import EMD30342, ROOT, require
 
 
 @pytest.fixture
 def app(monkeypatch) -> AppTest:
-    if not EMD30342.exists():
-        pytest.skip(f"the EMD-30342 data {EMD30342} is not available (../shared is absent)")
+    require(EMD30342)
     monkeypatch.chdir(ROOT)
     monkeypatch.setenv("QSCORE_ALLOW_LOCAL_PATHS", "1")
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()

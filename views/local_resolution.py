@@ -8,6 +8,7 @@ import streamlit as st
 from app_support import selection
 from app_support.layout import chart_config, download, file_stem, kept, require_result
 from app_support.local_resolution import inputs, local_result
+from app_support.report import report_button
 from app_support.viewer_panel import (
     JS_FILE,
     MISSING_JS,
@@ -145,3 +146,7 @@ download(
     lambda: table.to_csv(index=False, float_format="%.6f"),
     f"{file_stem(result.scored.model)}_residues_local.csv",
 )
+
+st.subheader("Report")
+st.caption("The report with this page's local-resolution section.")
+report_button(result, local=(local, chosen))

@@ -7,6 +7,7 @@ import streamlit as st
 from app_support import selection, state
 from app_support.cache import memo
 from app_support.layout import download, file_stem, kept, require_result
+from app_support.report import report_button
 from app_support.viewer_panel import viewer_panel
 from qscore.analysis.outliers import without_water_verdicts
 from qscore.io.export import atoms_frame, mmcif_text, pdb_text
@@ -127,3 +128,6 @@ st.radio(
     help="Format of the camera button in every plot's toolbar (all pages).",
 )
 st.caption("Figures: the camera icon in each plot's toolbar saves the figure in this format.")
+
+st.subheader("Report")
+report_button(result)

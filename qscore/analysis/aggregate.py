@@ -39,8 +39,21 @@ def _heavy_q(model: AtomModel, q: np.ndarray) -> np.ndarray:
 def residue_table(model: AtomModel, q: np.ndarray) -> pd.DataFrame:
     """One row per residue: identity, kind, atom count, Q_residue and the subset means.
 
-    Columns: ``chain, resseq, icode, resname, kind, atoms, q, q_backbone, q_sidechain,
-    q_phosphate, q_sugar, q_base`` (NaN where a residue has no such atoms).
+    Q_residue is the mean Q of the residue's non-hydrogen atoms, as MapQ reports it; nucleotides
+    also get their phosphate, sugar and base means.
+
+    Parameters
+    ----------
+    model : AtomModel
+        The scored model.
+    q : numpy.ndarray
+        Per-atom Q-scores (``ScoreResult.q``), NaN for atoms not scored.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``chain, resseq, icode, resname, kind, atoms, q, q_backbone, q_sidechain,
+        q_phosphate, q_sugar, q_base`` (NaN where a residue has no such atoms), in file order.
     """
     hq = _heavy_q(model, q)
     n_res = len(model.residues)
@@ -93,7 +106,20 @@ def window_mean(values: np.ndarray, half_width: int) -> np.ndarray:
 
 
 def chain_table(model: AtomModel, q: np.ndarray) -> pd.DataFrame:
-    """Q per chain over all its heavy atoms (waters and ligands included), with counts."""
+    """Q per chain: the mean over all its non-hydrogen atoms (waters and ligands included).
+
+    Parameters
+    ----------
+    model : AtomModel
+        The scored model.
+    q : numpy.ndarray
+        Per-atom Q-scores, NaN for atoms not scored.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``chain, atoms, residues, q``, one row per chain in file order.
+    """
     hq = _heavy_q(model, q)
     frame = pd.DataFrame({"chain": model.chain, "q": hq, "residue": model.residue_index})
     frame = frame[model.heavy]

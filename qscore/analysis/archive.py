@@ -39,6 +39,7 @@ import pandas as pd
 from qscore.analysis.expected import MEAN_COEFFICIENTS_04, VALID_RANGE
 from qscore.analysis.reference import ReferenceTable
 from qscore.analysis.relative import EPSILON, MIN_WINDOW_ENTRIES, relative_q_many
+from qscore.engine.correlation import pearson
 from qscore.errors import ParameterError, ReferenceTableError
 
 DEGREES = (1, 2, 3, 4)
@@ -227,7 +228,10 @@ def equation_1_comparison(table: ReferenceTable, coefficients: np.ndarray) -> pd
         Rows ``equation 1 (paper)`` and ``refit``; columns ``curve, a3, a2, a1, a0, r2``.
     """
     x, y = _xy(table)
-    curves = {"equation 1 (paper)": MEAN_COEFFICIENTS_04, "refit": coefficients}
+    curves = {
+        "equation 1 (paper)": np.asarray(MEAN_COEFFICIENTS_04, dtype=float),
+        "refit": np.asarray(coefficients, dtype=float),
+    }
     frame = pd.DataFrame(
         [[float(c) for c in curve] for curve in curves.values()], columns=["a3", "a2", "a1", "a0"]
     )
@@ -325,9 +329,8 @@ def offsets(table: ReferenceTable, coefficients: np.ndarray) -> Offsets:
 
 
 def _pearson(a: np.ndarray, b: np.ndarray) -> float:
-    if a.size < 3 or np.std(a) == 0 or np.std(b) == 0:
-        return math.nan
-    return float(np.corrcoef(a, b)[0, 1])
+    """The correlation of a percentile curve with resolution; NaN below three points."""
+    return pearson(a, b, undefined=math.nan) if a.size >= 3 else math.nan
 
 
 def window_statistics(

@@ -11,24 +11,18 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from qscore import defaults
-from qscore.analysis.modelmap import (
-    ElectronMapper,
-    check_overlap,
-    check_resolution,
-    overlap_and_correlation,
-)
+from qscore.analysis.modelmap import ElectronMapper, check_overlap, overlap_and_correlation
+from qscore.checks import check_resolution
 from qscore.errors import ParameterError
 from qscore.io.maps import DensityMap
 from qscore.io.models import AtomModel
-
-Progress = Callable[[int, int, str], None]
+from qscore.progress import Progress
 
 
 def f_values(f_range: tuple[float, float, float] = defaults.F_RANGE) -> np.ndarray:
@@ -65,14 +59,15 @@ def parse_f_range(text: str) -> tuple[float, float, float]:
             f"The f range must be written START:STOP:STEP, for example 0:300:20; got {text!r}."
         )
     try:
-        values = tuple(float(p) for p in parts)
+        start, stop, step = (float(p) for p in parts)
     except ValueError:
         raise ParameterError(
             f"The f range must be written START:STOP:STEP with numbers, for example 0:300:20; "
             f"got {text!r}."
         ) from None
+    values = (start, stop, step)
     f_values(values)
-    return values  # type: ignore[return-value]
+    return values
 
 
 def b_from_q(q: np.ndarray, f: float) -> np.ndarray:

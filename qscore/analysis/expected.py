@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from qscore.checks import check_resolution, check_resolutions
 from qscore.errors import ParameterError
 
 #: Resolution range (Å) the curves were fitted on; outside it they are extrapolations.
@@ -98,17 +99,6 @@ def has_bands(sigma: float) -> bool:
     return _sigma_kind(sigma) is not None
 
 
-def _check_resolution(resolution: float) -> float:
-    """Return the resolution as float, or raise ParameterError if it is not a positive number."""
-    try:
-        value = float(resolution)
-    except (TypeError, ValueError):
-        raise ParameterError(f"The resolution must be a number of Å; got {resolution!r}.") from None
-    if not math.isfinite(value) or value <= 0:
-        raise ParameterError(f"The resolution must be a positive number of Å; got {resolution}.")
-    return value
-
-
 def _range_warning(resolution: float) -> str | None:
     """A sentence when the resolution lies outside the range the curves were fitted on."""
     low, high = VALID_RANGE
@@ -130,8 +120,37 @@ def _bands(resolution: np.ndarray, kind: str) -> tuple[np.ndarray, ...]:
 
 
 def expected_q(resolution: float, sigma: float = 0.4) -> ExpectedQ | None:
-    """Expected Q-scores at ``resolution`` (Å); None when ``sigma`` has no bands (not 0.4/0.6)."""
-    res = _check_resolution(resolution)
+    """Expected Q-scores at a map resolution: Q_mean (eq. 1), Q_peak (eq. 2) and the 95% band
+    (eq. 3–4) of the paper's archive fits.
+
+    Parameters
+    ----------
+    resolution : float
+        The map's reported resolution in Å.
+    sigma : float, optional
+        The Q-score's sigma in Å: the paper's curves exist for 0.4 (EMDB) and 0.6 (MapQ's
+        default in Chimera).
+
+    Returns
+    -------
+    ExpectedQ or None
+        The expected values, with a warning outside the fitted range (1–10 Å at 0.4); None when
+        ``sigma`` has no published bands.
+
+    Raises
+    ------
+    ParameterError
+        When the resolution or sigma is not a positive number.
+
+    Examples
+    --------
+    >>> bands = expected_q(3.0)
+    >>> round(bands.q_low95, 3), round(bands.q_peak, 3), round(bands.q_high95, 3)
+    (0.371, 0.521, 0.606)
+    >>> expected_q(3.0, sigma=0.5) is None
+    True
+    """
+    res = check_resolution(resolution)
     kind = _sigma_kind(float(sigma))
     if kind is None:
         return None
@@ -149,10 +168,9 @@ def expected_q(resolution: float, sigma: float = 0.4) -> ExpectedQ | None:
 
 def expected_curves(resolutions: np.ndarray, sigma: float = 0.4) -> pd.DataFrame:
     """Frame of resolution, q_mean, q_peak, q_low95, q_high95 for plotting (NaN without bands)."""
-    res = np.asarray(resolutions, dtype=float).ravel()
-    if np.any(~np.isfinite(res) | (res <= 0)):
-        raise ParameterError("Every resolution must be a positive number of Å.")
+    res = check_resolutions(resolutions).ravel()
     kind = _sigma_kind(float(sigma))
+    columns: tuple[np.ndarray, ...]
     if kind is None:
         nan = np.full_like(res, np.nan)
         columns = (nan, nan, nan, nan)
@@ -174,9 +192,33 @@ def _verdict_of(code: str) -> Verdict:
 
 
 def verdict(q: float, resolution: float, sigma: float = 0.4) -> Verdict | None:
-    """Classify ``q`` against the 95% band at ``resolution``; None when sigma has no bands.
+    """Classify ``q`` against the 95% band at ``resolution``, with the paper's reading of it.
 
     The band is inclusive: a Q equal to Q_low_95% or Q_high_95% counts as commonly observed.
+
+    Parameters
+    ----------
+    q : float
+        A Q-score (of a model, chain, residue or atom).
+    resolution : float
+        The map's reported resolution in Å.
+    sigma : float, optional
+        The sigma ``q`` was computed with (0.4 or 0.6 have bands).
+
+    Returns
+    -------
+    Verdict or None
+        ``code`` is ``"below"``, ``"typical"`` or ``"above"``; None when ``sigma`` has no bands.
+
+    Raises
+    ------
+    ParameterError
+        When the resolution or sigma is not a positive number.
+
+    Examples
+    --------
+    >>> verdict(0.30, 3.0).code, verdict(0.52, 3.0).code, verdict(0.70, 3.0).code
+    ('below', 'typical', 'above')
     """
     if not math.isfinite(float(q)):
         raise ParameterError(f"The Q-score must be a finite number; got {q}.")
@@ -216,9 +258,7 @@ def verdict_codes(q: np.ndarray, resolution: float | np.ndarray, sigma: float = 
     Used to colour per-residue outliers.
     """
     qs = np.asarray(q, dtype=float)
-    res = np.asarray(resolution, dtype=float)
-    if np.any(~np.isfinite(res) | (res <= 0)):
-        raise ParameterError("The resolution must be a positive number of Å.")
+    res = check_resolutions(resolution)
     codes = np.full(np.broadcast(qs, res).shape, "", dtype="<U7")
     kind = _sigma_kind(float(sigma))
     if kind is None:

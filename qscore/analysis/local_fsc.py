@@ -15,7 +15,6 @@ where nothing was estimated, ready to be sampled at atoms like any local-resolut
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 
 import numpy as np
 import scipy.fft as sfft
@@ -23,6 +22,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from qscore.errors import ParameterError
 from qscore.io.maps import DensityMap
+from qscore.progress import Progress
 
 __all__ = [
     "DEFAULT_STEP",
@@ -47,8 +47,6 @@ MASK_EDGE = 0.5
 #: Windows transformed at once (bounded memory: about 100 MB per 1000 windows of 24³).
 BATCH = 1024
 _GRID_TOLERANCE = 1e-3
-
-Progress = Callable[[int, int, str], None]
 
 
 def _voxel_count(length: float, voxel: float, what: str, minimum: int) -> int:

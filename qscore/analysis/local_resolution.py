@@ -35,6 +35,7 @@ __all__ = [
     "MAX_LOCAL_RESOLUTION",
     "READINGS",
     "LocalResolution",
+    "local_document",
     "local_summary",
     "local_verdicts",
     "residue_local_resolution",
@@ -252,3 +253,23 @@ def local_summary(table: pd.DataFrame) -> dict[str, Any]:
         "local_reading_counts": {code: int(readings.get(code, 0)) for code in READINGS},
         "median_local_resolution": median,
     }
+
+
+def local_document(table: pd.DataFrame, source: str, notes: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The keys a local resolution adds to the scoring document (``qscore score --json``).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The residue table with the local columns (:func:`local_verdicts`).
+    source : str
+        Where the local resolution came from, in words (e.g. ``local-resolution map F``).
+    notes : tuple of str
+        Sentences about the estimate and the verdicts.
+
+    Returns
+    -------
+    dict
+        ``local_resolution_source``, the keys of :func:`local_summary` and ``local_notes``.
+    """
+    return {"local_resolution_source": source, **local_summary(table), "local_notes": list(notes)}

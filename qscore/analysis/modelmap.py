@@ -31,6 +31,7 @@ import scipy.fft
 from scipy.spatial import cKDTree
 
 from qscore import defaults
+from qscore.checks import check_resolution
 from qscore.engine import compiled
 from qscore.errors import NoOverlapError, ParameterError
 from qscore.io.maps import DensityMap, crop_map, sample
@@ -46,20 +47,6 @@ PAD_PER_RESOLUTION = 3.0
 ELECTRON_RATE = 1.5
 #: ``8π²``: B = 8π²·u².
 _U_TO_B = 8.0 * math.pi**2
-
-
-def check_resolution(resolution: float) -> float:
-    """The resolution as a float, or a :class:`ParameterError` when it is not a positive number."""
-    try:
-        value = float(resolution)
-    except (TypeError, ValueError):
-        raise ParameterError(f"The resolution must be a number of Å; got {resolution!r}.") from None
-    if not math.isfinite(value) or value <= 0:
-        raise ParameterError(
-            f"The resolution must be a positive number of Å (the map's reported resolution); "
-            f"got {value:g}."
-        )
-    return value
 
 
 def molmap_sigma(resolution: float) -> float:
@@ -200,7 +187,7 @@ class ElectronMapper:
             residue.add_atom(atom)
         chain = gemmi.Chain("A")
         chain.add_residue(residue)
-        model = gemmi.Model("1")
+        model = gemmi.Model(1)
         model.add_chain(chain)
         return model
 

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from qscore.analysis.reference import ReferenceTable
+from qscore.checks import check_positive, check_resolution, check_resolutions
 from qscore.defaults import WINDOW
 from qscore.errors import ParameterError
 
@@ -67,14 +68,10 @@ def interpret(q_relative_resolution: float | None) -> str:
 
 def check_parameters(q: float, resolution: float, window: float) -> tuple[float, float, float]:
     """Validated (q, resolution, window) as floats; ParameterError with a sentence otherwise."""
-    q, resolution, window = float(q), float(resolution), float(window)
+    q = float(q)
     if not math.isfinite(q):
         raise ParameterError(f"The Q-score must be a finite number; got {q}.")
-    if not math.isfinite(resolution) or resolution <= 0:
-        raise ParameterError(f"The resolution must be a positive number of Å; got {resolution}.")
-    if not math.isfinite(window) or window <= 0:
-        raise ParameterError(f"The resolution window must be a positive number of Å; got {window}.")
-    return q, resolution, window
+    return q, check_resolution(resolution), check_positive(window, "The resolution window")
 
 
 def _window_warning(count: int, resolution: float, window: float) -> str | None:
@@ -89,7 +86,42 @@ def _window_warning(count: int, resolution: float, window: float) -> str | None:
 def relative_q(
     q: float, resolution: float, reference: ReferenceTable, window: float = WINDOW
 ) -> RelativeQ:
-    """Q_relative_all and Q_relative_resolution (%) of Q-score ``q`` at ``resolution`` Å."""
+    """Q_relative_all and Q_relative_resolution (eq. 6–7): the percentage of reference entries,
+    over the whole archive and within ``window`` Å of ``resolution``, whose Q is lower than ``q``.
+
+    Parameters
+    ----------
+    q : float
+        The model's Q-score (at sigma 0.4, as the archive's).
+    resolution : float
+        The map's reported resolution in Å.
+    reference : ReferenceTable
+        The archive entries (id, resolution, qscore).
+    window : float, optional
+        Half-width of the resolution window in Å (the paper's ±0.5 Å by default).
+
+    Returns
+    -------
+    RelativeQ
+        Both percentages, the entry counts behind them, a warning when the window holds few
+        entries, and the paper's interpretation.
+
+    Raises
+    ------
+    ParameterError
+        When ``q`` is not finite or the resolution or window is not positive.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from qscore.analysis.reference import ReferenceTable
+    >>> archive = ReferenceTable(
+    ...     pd.DataFrame({"id": list("abcd"), "resolution": [2.9, 3.0, 3.2, 8.0],
+    ...                   "qscore": [0.40, 0.50, 0.60, 0.20]}), source="four entries")
+    >>> rel = relative_q(0.55, 3.0, archive)
+    >>> rel.q_relative_all, round(rel.q_relative_resolution, 1), rel.entries_window
+    (75.0, 66.7, 3)
+    """
     q, resolution, window = check_parameters(q, resolution, window)
     res = reference.data["resolution"].to_numpy(dtype=float)
     qs = reference.data["qscore"].to_numpy(dtype=float)
@@ -121,11 +153,9 @@ def relative_q_many(
     against itself takes about a second.
     """
     qs = np.asarray(q, dtype=float).ravel()
-    ds = np.asarray(resolution, dtype=float).ravel()
+    ds = check_resolutions(resolution).ravel()
     if qs.shape != ds.shape:
         raise ParameterError("The Q-scores and resolutions must have the same length.")
-    if np.any(~np.isfinite(ds) | (ds <= 0)):
-        raise ParameterError("Every resolution must be a positive number of Å.")
     check_parameters(0.0, 1.0, window)
     ref_res = reference.data["resolution"].to_numpy(dtype=float)
     ref_q = reference.data["qscore"].to_numpy(dtype=float)

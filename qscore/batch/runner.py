@@ -32,7 +32,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,9 +47,7 @@ import pyarrow.parquet as pq
 from qscore import defaults
 from qscore.analysis.reference import ReferenceTable
 from qscore.errors import ParameterError, QscoreError, ReferenceTableError
-
-#: Progress callback ``(done, total, stage)``; ``stage`` reads "12 ok, 1 failed, 7 remaining".
-Progress = Callable[[int, int, str], None]
+from qscore.progress import Progress
 
 #: Molecule kinds that get a ``q_<kind>`` column in the summary.
 KINDS = ("protein", "nucleic", "ligand", "glycan", "water", "ion")
@@ -656,7 +654,7 @@ def run_batch(
     tally = Tally(total=len(entries))
     for entry in entries:
         row = previous.get(entry.id)
-        if _reusable(row, entry, mode, retry_failed):
+        if row is not None and _reusable(row, entry, mode, retry_failed):
             rows[entry.id] = row
             tally.count(row["status"])
         else:

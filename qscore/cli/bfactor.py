@@ -20,6 +20,16 @@ def _default_f_range() -> str:
     return f"{start:g}:{stop:g}:{step:g}"
 
 
+def add_f_range_argument(parser: argparse.ArgumentParser) -> None:
+    """Add ``--f-range START:STOP:STEP``, the scale factors of the B-factor scan."""
+    parser.add_argument(
+        "--f-range",
+        default=_default_f_range(),
+        metavar="START:STOP:STEP",
+        help=f"scale factors to scan, stop included (default {_default_f_range()})",
+    )
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``bfactor`` sub-command."""
     parser = subparsers.add_parser(
@@ -52,12 +62,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="Q-score sampling: direct (MapQ's single-process path, default) or "
         "mapq-multiprocess (MapQ's voxel-aligned resampling)",
     )
-    parser.add_argument(
-        "--f-range",
-        default=_default_f_range(),
-        metavar="START:STOP:STEP",
-        help=f"scale factors to scan, stop included (default {_default_f_range()})",
-    )
+    add_f_range_argument(parser)
     parser.add_argument(
         "--cif", metavar="F", help="write the model as mmCIF with the new B-factors"
     )
@@ -69,29 +74,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def summary(dmap, model, result, bfac, correlations: dict[str, Any]) -> dict[str, Any]:
-    """The JSON document of a B-factor run (the CLI contract, docs/cli-bfactor.md)."""
-    return {
-        "map": dmap.source,
-        "model": model.source,
-        "resolution": bfac.resolution,
-        "sigma": result.sigma,
-        "mode": result.mode,
-        "model_q": result.model_q,
-        "threshold": bfac.threshold,
-        "f_scan": [{"f": float(r.f), "cc_mean": float(r.cc_mean)} for r in bfac.scan.itertuples()],
-        "best_f": bfac.best_f,
-        "cc_mean_best": bfac.cc_mean_best,
-        "cc_mean_b0": bfac.cc_mean_b0,
-        "cc_mean_deposited": bfac.cc_mean_deposited,
-        "cc": correlations["cc"],
-        "cc_mean": correlations["cc_mean"],
-        "chains": correlations["chains"],
-        "seconds_scan": round(bfac.seconds, 3),
-        "notes": list(result.notes) + list(bfac.notes),
-    }
-
-
 def run(args: argparse.Namespace) -> int:
     """Score, scan f, print, write the requested files; return the exit code."""
     from qscore.analysis.bfactor import (
@@ -100,7 +82,8 @@ def run(args: argparse.Namespace) -> int:
         parse_f_range,
         residue_correlations,
     )
-    from qscore.analysis.modelmap import check_resolution
+    from qscore.analysis.summary import bfactor_summary
+    from qscore.checks import check_resolution
     from qscore.engine import score
     from qscore.errors import ParameterError
     from qscore.io import export
@@ -128,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
         if bar is not None:
             bar.close()
     correlations = model_correlations(dmap, model, resolution)
-    doc = summary(dmap, model, result, bfac, correlations)
+    doc = bfactor_summary(dmap, model, result, bfac, correlations)
     if args.table:
         frame = residue_correlations(dmap, model, resolution, bfac.b_iso)
         export.write_csv(frame, args.table)

@@ -4,17 +4,14 @@ for numpy values and the terminal progress bar."""
 from __future__ import annotations
 
 import argparse
-import json
-import math
 import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from qscore.errors import ParameterError
+from qscore.io.jsondoc import json_text
 
 
 def add_map_model_arguments(parser: argparse.ArgumentParser) -> None:
@@ -52,22 +49,9 @@ def progress_bar(unit: str = "it", *, leave: bool = False, stage_in_postfix: boo
     return bar, update
 
 
-def _plain(obj: Any) -> Any:
-    """Turn numpy scalars/arrays, tuples and non-finite floats into JSON-ready values."""
-    if isinstance(obj, dict):
-        return {str(k): _plain(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple | np.ndarray):
-        return [_plain(v) for v in obj]
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
-
-
 def write_json(obj: Any, path: str | Path) -> None:
     """Write ``obj`` as indented JSON to ``path``, or to standard output when ``path`` is ``-``."""
-    text = json.dumps(_plain(obj), indent=2, allow_nan=False, ensure_ascii=False) + "\n"
+    text = json_text(obj) + "\n"
     if str(path) == "-":
         sys.stdout.write(text)
     else:

@@ -63,7 +63,7 @@ def apply(
     grids, values that are not Å) for the CLI to print as one sentence.
     """
     from qscore.analysis.local_resolution import (
-        local_summary,
+        local_document,
         local_verdicts,
         residue_local_resolution,
     )
@@ -88,12 +88,7 @@ def apply(
         if args.local_resolution
         else f"half maps {args.half_maps[0]} and {args.half_maps[1]}"
     )
-    doc = {
-        "local_resolution_source": source,
-        **local_summary(table),
-        "local_notes": list(local.notes) + list(notes),
-    }
-    return table, doc
+    return table, local_document(table, source, (*local.notes, *notes))
 
 
 def text_lines(doc: dict[str, Any]) -> list[str]:

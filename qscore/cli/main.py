@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "stats": ("qscore.cli.stats", "archive statistics: polynomial fits, R2, cross-validation"),
     "bfactor": ("qscore.cli.bfactor", "atomic B-factors from Q-scores, CC and CC-mean"),
     "batch": ("qscore.cli.batch", "score many map/model pairs on a Dask cluster"),
+    "report": ("qscore.cli.report", "a self-contained HTML report of the map-model fit"),
 }
 
 

@@ -59,6 +59,7 @@ def run(args: argparse.Namespace) -> int:
     reference = load_reference(args.reference) if args.reference else default_reference()
     bands = expected_q(resolution, 0.4)
     judged = verdict(q, resolution, 0.4)
+    assert bands is not None and judged is not None  # sigma 0.4 always has bands
     rel = relative_q(q, resolution, reference, window) if reference is not None else None
 
     result: dict[str, Any] = {
@@ -91,6 +92,7 @@ def run(args: argparse.Namespace) -> int:
                 "computed; only the expected Q-scores are shown."
             )
         else:
+            assert reference is not None
             print(f"Reference: {reference.describe()}")
             print(
                 f"Q_relative_all:        {_percent(rel.q_relative_all)}  "

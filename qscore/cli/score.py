@@ -29,6 +29,32 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     add_map_model_arguments(parser)
+    add_scoring_arguments(parser)
+    parser.add_argument("--atoms-csv", metavar="F", help="write per-atom Q-scores as CSV")
+    parser.add_argument("--residues-csv", metavar="F", help="write per-residue Q-scores as CSV")
+    parser.add_argument(
+        "--cif", metavar="F", help="write the model as mmCIF with _atom_site.Q_score"
+    )
+    parser.add_argument("--pdb", metavar="F", help="write the model as PDB with Q in the B column")
+    add_chimerax_argument(parser)
+    add_json_option(parser)
+    local_resolution.add_arguments(parser)
+    parser.set_defaults(func=run)
+
+
+def add_chimerax_argument(parser: argparse.ArgumentParser) -> None:
+    """Add ``--chimerax F.cxc``, the ChimeraX hand-off (``qscore score`` and ``qscore report``)."""
+    parser.add_argument(
+        "--chimerax",
+        metavar="F.cxc",
+        help="write a ChimeraX command script (and F.defattr with the Q-scores beside it) that "
+        "opens the map and model coloured by Q, centred on the residue furthest below the band",
+    )
+
+
+def add_scoring_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add ``--sigma``, ``--resolution``, ``--mode``, ``--reference`` and ``--window``: how the
+    model is scored and put in context (``qscore score`` and ``qscore report``)."""
     parser.add_argument(
         "--sigma",
         type=float,
@@ -52,45 +78,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--reference", metavar="CSV", help="EMDB reference table for Q_relative")
     parser.add_argument("--window", type=float, default=defaults.WINDOW, metavar="W")
-    parser.add_argument("--atoms-csv", metavar="F", help="write per-atom Q-scores as CSV")
-    parser.add_argument("--residues-csv", metavar="F", help="write per-residue Q-scores as CSV")
-    parser.add_argument(
-        "--cif", metavar="F", help="write the model as mmCIF with _atom_site.Q_score"
-    )
-    parser.add_argument("--pdb", metavar="F", help="write the model as PDB with Q in the B column")
-    parser.add_argument(
-        "--chimerax",
-        metavar="F.cxc",
-        help="write a ChimeraX command script (and F.defattr with the Q-scores beside it) that "
-        "opens the map and model coloured by Q, centred on the residue furthest below the band",
-    )
-    add_json_option(parser)
-    local_resolution.add_arguments(parser)
-    parser.set_defaults(func=run)
-
-
-def summary(scored, resolution: float | None, reference, window: float) -> dict[str, Any]:
-    """The JSON document of a scoring run (the CLI contract)."""
-    from qscore.analysis.aggregate import model_summary
-    from qscore.analysis.context import score_context
-
-    result, model, dmap = scored.result, scored.model, scored.dmap
-    doc: dict[str, Any] = {
-        "map": dmap.source,
-        "model": model.source,
-        "sigma": result.sigma,
-        "mode": result.mode,
-        "engine": result.engine,
-        "seconds": round(result.seconds, 4),
-        "atoms_outside": result.atoms_outside,
-        **model_summary(model, result.q),
-        "notes": list(result.notes),
-    }
-    doc["atoms_scored"] = result.atoms_scored
-    if resolution is not None:
-        doc.update(score_context(doc["model_q"], resolution, result.sigma, reference, window))
-        doc["notes"] = list(result.notes) + doc.pop("notes")
-    return doc
 
 
 def run(args: argparse.Namespace) -> int:
@@ -100,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
     can be written as PDB once it is read), so that nothing fails after the scoring work.
     """
     from qscore.analysis.reference import default_reference, load_reference
+    from qscore.analysis.summary import score_summary
     from qscore.io import export
     from qscore.pipeline import load_and_score
 
@@ -129,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
     resolution = args.resolution if args.resolution is not None else model.resolution
     if resolution is not None and reference is None:
         reference = default_reference()
-    doc = summary(scored, resolution, reference, args.window)
+    doc = score_summary(scored, resolution, reference, args.window)
     residues = export.residues_frame(model, q)
     if local_resolution.requested(args):
         bar, progress = progress_bar("window")
@@ -151,14 +139,14 @@ def run(args: argparse.Namespace) -> int:
         remarks = (f"Q-scores (sigma {args.sigma:g}, {args.mode}) in the B-factor column",)
         export.write_pdb(model, q, args.pdb, remarks=remarks)
     if args.chimerax:
-        doc["chimerax"] = [str(p) for p in _write_chimerax(args, scored, resolution)]
+        doc["chimerax"] = [str(p) for p in write_chimerax_files(args, scored, resolution)]
     emit(doc, args.json, _text)
     return 0
 
 
-def _write_chimerax(args: argparse.Namespace, scored, resolution: float | None):
-    """The ChimeraX hand-off: centred on the residue furthest below the band (if any), the
-    contour chosen as the dashboard chooses it."""
+def write_chimerax_files(args: argparse.Namespace, scored, resolution: float | None):
+    """The ChimeraX hand-off of ``--chimerax``: centred on the residue furthest below the band
+    (if any), the contour chosen as the dashboard chooses it; returns the two paths."""
     from qscore.analysis.contour import model_contour, residue_contour, well_scored_q
     from qscore.analysis.outliers import ORDERS, outlier_rows
     from qscore.io.chimerax import residue_spec, write_chimerax

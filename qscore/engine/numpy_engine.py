@@ -57,6 +57,8 @@ _FOUND = 1 << 21
 _SELF = 1e-9
 #: Only neighbours within (1 + 0.9)·R of the centre can come closer than 0.9·R to a shell point.
 _REACH_SLACK = 1e-6
+#: No pairs (an empty index array).
+_NONE = np.empty(0, dtype=np.int64)
 
 
 @dataclass(frozen=True)
@@ -203,20 +205,23 @@ def _rejected(
     rejected = np.zeros((n_rows, n_points), dtype=bool)
     width = int(reachable[0]) if n_rows else 0
     sure2 = max(np.sqrt(lim2) - rounding - 1e-9, 0.0) ** 2
+    rounded = xyz if xyz32 is None else xyz32  # only read when xyz32 is given
 
-    def too_close(d2: np.ndarray, rounded_d2: Callable[[np.ndarray, np.ndarray], np.ndarray]):
+    def too_close(d2: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Pairs closer than 0.9·R, and those of them to measure again in float32 (direct)."""
         close = d2 < lim2
-        if xyz32 is not None:
-            i, j = np.nonzero(close & (d2 >= sure2))
-            close[i, j] = rounded_d2(i, j) < lim2
-        return close
+        if xyz32 is None:
+            return close, _NONE, _NONE
+        i, j = np.nonzero(close & (d2 >= sure2))
+        return close, i, j
 
     rows_with_more = n_rows - np.cumsum(np.bincount(reachable, minlength=width + 1))
     k = 0
     while k < min(width, _COLUMNS):
         m = rows_with_more[k]
         d2 = _squared_distance(points[:, :m], xyz[:, :m, k, None])
-        close = too_close(d2, lambda i, j, k=k: _squared_distance(points[:, i, j], xyz32[:, i, k]))
+        close, i, j = too_close(d2)
+        close[i, j] = _squared_distance(points[:, i, j], rounded[:, i, k]) < lim2
         np.logical_or(rejected[:m], close, out=rejected[:m])
         k += 1
         if 2 * np.count_nonzero(rejected[:m]) > rejected[:m].size:
@@ -234,12 +239,8 @@ def _rejected(
         # A block may run past an atom's last neighbour in reach: those are too far to reject.
         block = min(_BLOCK, width - k, max(1, _ELEMENTS // len(standing)))
         d2 = _squared_distance(flat[:, standing, None], xyz[:, rows, k : k + block])
-        close = too_close(
-            d2,
-            lambda i, j, k=k, rows=rows, standing=standing: _squared_distance(
-                flat[:, standing[i]], xyz32[:, rows[i], k + j]
-            ),
-        )
+        close, i, j = too_close(d2)
+        close[i, j] = _squared_distance(flat[:, standing[i]], rounded[:, rows[i], k + j]) < lim2
         hit = close.any(axis=1)
         rejected.reshape(-1)[standing[hit]] = True
         standing = standing[~hit]

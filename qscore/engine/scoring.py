@@ -20,7 +20,6 @@ that overrides it.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -28,6 +27,7 @@ import numpy as np
 from qscore import defaults
 from qscore.engine import compiled, numpy_engine
 from qscore.engine.choice import choose_engine
+from qscore.engine.correlation import pearson
 from qscore.engine.packing import check_packing
 from qscore.engine.shells import (
     CENTRE_WEIGHT,
@@ -43,6 +43,7 @@ from qscore.engine.shells import UNIT_OFFSETS as _UNIT_OFFSETS
 from qscore.errors import DenseModelError, NoOverlapError, ParameterError
 from qscore.io.maps import DensityMap, inside_map, outside_message, sample
 from qscore.io.models import AtomModel
+from qscore.progress import Progress
 
 __all__ = [
     "Progress",
@@ -55,8 +56,6 @@ __all__ = [
     "shell_radii",
     "spiral_points",
 ]
-
-Progress = Callable[[int, int, str], None]
 
 #: Atoms scored per call of the kernel (their neighbour lists exist only for that call).
 _CHUNK = 8192
@@ -316,45 +315,48 @@ def score(
     threads: int | None = None,
     engine: str | None = None,
 ) -> ScoreResult:
-    """Per-atom Q-scores of ``model`` in ``dmap``.
+    """Per-atom Q-scores of ``model`` in ``dmap``, as MapQ computes them.
+
+    Every non-hydrogen atom of the model acts as a neighbour (sample points closer to another
+    atom are rejected), as in MapQ. Hydrogens take the Q of the heavy atom they are bonded to.
 
     Parameters
     ----------
     dmap : DensityMap
-        The map.
+        The map (cropped or whole; any cell).
     model : AtomModel
-        The model; every non-hydrogen atom is a neighbour, as in MapQ.
-    sigma : float
-        Width of the reference Gaussian (Å).
-    mode : str
-        ``"direct"`` (MapQ's single-process path) or ``"mapq-multiprocess"``.
+        The model, in the map's frame.
+    sigma : float, optional
+        Width (Å) of the reference Gaussian: 0.4 as the EMDB, 0.6 as MapQ in Chimera.
+    mode : {"direct", "mapq-multiprocess"}, optional
+        MapQ's single-process sampling, or its multi-process path (as the EMDB runs it).
     selection : numpy.ndarray, optional
-        Indices or a boolean mask of the atoms to score (default: all).
+        Indices or a boolean mask of the atoms to score (all by default).
     progress : callable, optional
-        Called as ``progress(done, total, stage)``.
+        ``progress(done, total, stage)`` as scoring advances.
     threads : int, optional
-        Threads of the compiled kernel (``QSCORE_THREADS`` or the machine's cores); it never
-        changes the result, and the NumPy engine ignores it.
-    engine : str, optional
-        ``"compiled"``, ``"numpy"`` or ``"auto"``; default ``QSCORE_ENGINE`` (auto: the compiled
-        kernel if it was built, else the NumPy engine). Both give the same numbers.
+        Threads of the compiled kernel (``QSCORE_THREADS`` or the machine's cores by default);
+        it never changes the result, and the NumPy engine ignores it.
+    engine : {"compiled", "numpy", "auto"}, optional
+        The engine; ``QSCORE_ENGINE`` by default (auto: the compiled kernel if it was built,
+        else the NumPy engine). Both give the same numbers.
 
     Returns
     -------
     ScoreResult
-        Per-atom Q aligned with the model (NaN where not scored; hydrogens take the Q of the
-        heavy atom they are bonded to), and the engine that computed it.
+        ``q`` per atom (NaN where not scored), ``model_q``, and how it was obtained
+        (``engine``: the engine that computed it).
 
     Raises
     ------
-    ParameterError
-        For a bad sigma, mode or an empty selection.
     NoOverlapError
-        When no scored atom lies in the map.
+        No scored atom lies inside the map.
     DenseModelError
-        When the atoms are packed far more densely than in any molecule.
+        The atoms are packed far too densely (coordinates in nm, a pile-up).
+    ParameterError
+        Sigma or the mode is not valid.
     EngineError
-        For an unknown engine, or ``compiled`` when the kernel was not built.
+        The engine is unknown, or ``compiled`` was asked for but not built.
     """
     _check(sigma, mode)
     chosen = choose_engine(engine)
@@ -433,6 +435,7 @@ def _run_kernel(
     prep: _Prepared, lo: int, hi: int, out: np.ndarray, timings: dict[str, float]
 ) -> int:
     """Q of scored atoms ``lo:hi`` into ``out``; returns how many had their neighbours capped."""
+    assert prep.index is not None, "the compiled engine's cell index"
     start = time.perf_counter()
     centres = prep.centres[lo:hi]
     idx, dist, count, over = compiled.neighbours(
@@ -457,12 +460,6 @@ def _run_kernel(
     return over
 
 
-def _pearson(d: np.ndarray, g: np.ndarray) -> float:
-    """Chimera's one-pass correlation about the mean, as the engines compute it; 0 if undefined."""
-    sums = (d.sum(), np.dot(d, d), g.sum(), np.dot(g, g), np.dot(d, g))
-    return float(numpy_engine.correlation_from_sums(np.float64(len(d)), *sums))
-
-
 def _copy_to_hydrogens(model: AtomModel, q: np.ndarray) -> None:
     """Hydrogens take the Q of the heavy atom they are bonded to (in place)."""
     h = np.flatnonzero(model.is_hydrogen & (model.hydrogen_parent >= 0))
@@ -477,6 +474,7 @@ def _shells_of_one_atom(prep: _Prepared) -> list[np.ndarray]:
         )
         shells = [numpy_engine.shell_points(prep.centres, float(r), near) for r in _RADII]
         return [points[0, : count[0]] for points, count in shells]
+    assert prep.index is not None, "the compiled engine's cell index"
     idx, dist, count, _ = compiled.neighbours(
         prep.index, prep.centres, REACH, NEIGHBOUR_LIMIT, prep.threads
     )
@@ -548,7 +546,7 @@ def atom_samples(
     rad = np.concatenate(radius)
     values = sample_points(prep.dmap, pts, engine=chosen)
     reference = np.exp(-0.5 * (rad / sigma) ** 2)
-    q = _pearson(values, reference)
+    q = pearson(values, reference)
     return RadialSamples(
         index=index, points=pts, radius=rad, values=values, reference=reference, q=float(q)
     )

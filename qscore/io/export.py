@@ -78,7 +78,9 @@ def mmcif_text(model: AtomModel, q: np.ndarray | None, *, b_iso: np.ndarray | No
         updated[QSCORE_ITEM] = values.tolist()
         updated = {k: updated[k] for k in keys}
     block.set_mmcif_category("_atom_site.", updated, raw=True)
-    return doc.as_string(gemmi.cif.Style.PreferPairs)
+    options = gemmi.cif.WriteOptions()
+    options.prefer_pairs = True
+    return doc.as_string(options)
 
 
 def stored_qscores(model: AtomModel) -> np.ndarray | None:

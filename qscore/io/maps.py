@@ -73,6 +73,8 @@ _EDGE = 1e-3
 _TEXT_BYTES = frozenset(range(32, 127)) | {9, 10, 12, 13}
 
 MapSource = str | os.PathLike | bytes | bytearray | memoryview | IO[bytes]
+#: A readable binary stream: an open file or a gzip stream over one.
+_Stream = IO[bytes] | _gzip.GzipFile
 
 
 @dataclass(frozen=True, eq=False)
@@ -91,7 +93,7 @@ class DensityMap:
     voxel_size: np.ndarray
     source: str = ""
     notes: tuple[str, ...] = field(default=())
-    axes: np.ndarray | None = None
+    axes: np.ndarray = field(default_factory=lambda: np.eye(3))
 
     def __post_init__(self) -> None:
         values = np.ascontiguousarray(self.values, dtype=np.float32)
@@ -847,9 +849,7 @@ def _check_inflation(
     )
 
 
-def _stream_box(
-    gz: IO[bytes], header: _Header, slices: tuple[slice, ...]
-) -> tuple[np.ndarray, int]:
+def _stream_box(gz: _Stream, header: _Header, slices: tuple[slice, ...]) -> tuple[np.ndarray, int]:
     """The stored-order block ``slices`` of the data, read in chunks of at most a few rows.
 
     Returns the block and the number of data bytes consumed. Memory stays within the kept block
@@ -890,18 +890,18 @@ def _stream_box(
     return block, got
 
 
-def _read_into(stream: IO[bytes], view: memoryview) -> int:
+def _read_into(stream: _Stream, view: memoryview) -> int:
     """Fill ``view`` from ``stream`` as far as the stream goes; return the bytes read."""
     got = 0
     while got < len(view):
-        count = stream.readinto(view[got:])  # type: ignore[attr-defined]
+        count = stream.readinto(view[got:])  # type: ignore[union-attr]
         if not count:
             break
         got += count
     return got
 
 
-def _read_up_to(stream: IO[bytes], nbytes: int) -> bytes:
+def _read_up_to(stream: _Stream, nbytes: int) -> bytes:
     """Read ``nbytes`` in bounded chunks, so memory only grows with data actually present."""
     parts: list[bytes] = []
     got = 0
@@ -914,7 +914,7 @@ def _read_up_to(stream: IO[bytes], nbytes: int) -> bytes:
     return b"".join(parts)
 
 
-def _skip(stream: IO[bytes], nbytes: int | None) -> int:
+def _skip(stream: _Stream, nbytes: int | None) -> int:
     """Read and discard ``nbytes`` (all that is left when None) in bounded chunks."""
     got = 0
     while nbytes is None or got < nbytes:

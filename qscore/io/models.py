@@ -422,8 +422,8 @@ def _pick(
                 text = [clean(v) for v in text]
             return np.array(text or [default], dtype=str)[codes]
     length = cols.length if cols.keep is None else int(np.count_nonzero(cols.keep))
-    text = default if clean is None else clean(default)
-    return np.full(length, text, dtype=object).astype(str)
+    fill = default if clean is None else clean(default)
+    return np.full(length, fill, dtype=object).astype(str)
 
 
 def _numbers(cols: _Columns, name: str, label: str, default: float) -> np.ndarray:

@@ -10,10 +10,10 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from qscore.analysis.modelmap import ResidueSlices
+from qscore.plotting.colours import element_colour
 
 BEST = "#ff7f0e"
 OTHER = "#1f77b4"
-ELEMENT_COLOURS = {"C": "#404040", "N": "#1f5fa8", "O": "#d62728", "S": "#c9a400", "P": "#ff7f0e"}
 _LAYOUT = {
     "template": "plotly_white",
     "margin": {"l": 60, "r": 20, "t": 60, "b": 50},
@@ -109,12 +109,12 @@ def residue_slices_figure(slices: ResidueSlices, *, title: str = "") -> go.Figur
                     mode="markers",
                     marker={
                         "size": 7,
-                        "color": [ELEMENT_COLOURS.get(e, "#8c564b") for e in sel["element"]]
+                        "color": [element_colour(e) for e in sel["element"]]
                         if filled
                         else "rgba(0,0,0,0)",
                         "line": {
                             "width": 1.5,
-                            "color": [ELEMENT_COLOURS.get(e, "#8c564b") for e in sel["element"]],
+                            "color": [element_colour(e) for e in sel["element"]],
                         },
                     },
                     text=sel["name"],

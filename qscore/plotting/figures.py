@@ -74,7 +74,7 @@ def annotate_residues(
     (Q − Q_peak) and ``verdict`` (below / typical / above, "" without bands) from ``column``."""
     out = residues.copy()
     bands = expected_q(resolution, sigma) if resolution else None
-    if bands is None:
+    if bands is None or not resolution:
         for name in ("expected", "low95", "high95", "deviation"):
             out[name] = np.nan
         out["verdict"] = ""
@@ -87,30 +87,44 @@ def annotate_residues(
     return out
 
 
-def _band_lines(fig: go.Figure, resolution: float | None, sigma: float, **where) -> None:
-    """Horizontal Q_peak and 95% lines at one resolution."""
+def _band_lines(resolution: float | None, sigma: float) -> dict[str, list[dict]]:
+    """Horizontal Q_peak and 95% lines at one resolution, labelled on the right, as layout
+    ``shapes`` and ``annotations`` (given to one layout update with the figure's other ones)."""
     bands = expected_q(resolution, sigma) if resolution else None
+    shapes: list[dict] = []
+    labels: list[dict] = []
     if bands is None:
-        return
+        return {"shapes": shapes, "annotations": labels}
     for value, name, dash in (
         (bands.q_high95, "Q_high_95%", "dot"),
         (bands.q_peak, "Q_peak", "solid"),
         (bands.q_low95, "Q_low_95%", "dot"),
     ):
-        fig.add_hline(
-            y=value,
-            line={"color": PEAK if name == "Q_peak" else BAND, "dash": dash, "width": 1.5},
-            **where,
+        colour = PEAK if name == "Q_peak" else BAND
+        shapes.append(
+            {
+                "type": "line",
+                "xref": "x domain",
+                "x0": 0,
+                "x1": 1,
+                "yref": "y",
+                "y0": value,
+                "y1": value,
+                "line": {"color": colour, "dash": dash, "width": 1.5},
+            }
         )
-        fig.add_annotation(
-            x=1.0,
-            xref="paper",
-            xanchor="left",
-            y=value,
-            text=f" {name} {value:.2f}",
-            showarrow=False,
-            font={"size": 11, "color": PEAK if name == "Q_peak" else BAND},
+        labels.append(
+            {
+                "x": 1.0,
+                "xref": "paper",
+                "xanchor": "left",
+                "y": value,
+                "text": f" {name} {value:.2f}",
+                "showarrow": False,
+                "font": {"size": 11, "color": colour},
+            }
         )
+    return {"shapes": shapes, "annotations": labels}
 
 
 def residue_series(kind: str) -> tuple[str, ...]:
@@ -201,16 +215,26 @@ def residue_figure(
     lowest: dict[float, tuple[float, str]] = {}
     for y, x, text in sorted(outliers):
         lowest.setdefault(x, (y, text))
-    for x, (y, text) in sorted(lowest.items(), key=lambda item: item[1][0])[:MAX_LABELS]:
-        fig.add_annotation(
-            x=x, y=y, text=text, showarrow=False, yshift=-11, font={"size": 10, "color": RED}
-        )
+    band = _band_lines(resolution, sigma)
+    shapes = band["shapes"]
     if selected is not None and selected in residues.index:
-        row = residues.loc[selected]
-        fig.add_vline(x=float(row["resseq"]), line={"color": "#444", "dash": "dash", "width": 1})
-    _band_lines(fig, resolution, sigma)
+        x = float(residues.loc[selected, "resseq"])
+        shapes = [*shapes, _vertical(x, {"color": "#444", "dash": "dash", "width": 1})]
+    labels = [
+        {
+            "x": x,
+            "y": y,
+            "text": text,
+            "showarrow": False,
+            "yshift": -11,
+            "font": {"size": 10, "color": RED},
+        }
+        for x, (y, text) in sorted(lowest.items(), key=lambda item: item[1][0])[:MAX_LABELS]
+    ]
     return _layout(
         fig,
+        shapes=shapes,
+        annotations=labels + band["annotations"],
         title={"text": title, "x": 0.01, "xanchor": "left", "y": 0.97, "font": {"size": 15}},
         legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1.02, "yanchor": "bottom"},
         margin={"l": 60, "r": 120, "t": 70, "b": 50},
@@ -222,6 +246,20 @@ def residue_figure(
         dragmode="pan",
         height=420,
     )
+
+
+def _vertical(x: float, line: dict) -> dict:
+    """A vertical line across the plot at ``x`` (a layout shape)."""
+    return {
+        "type": "line",
+        "xref": "x",
+        "x0": x,
+        "x1": x,
+        "yref": "y domain",
+        "y0": 0,
+        "y1": 1,
+        "line": line,
+    }
 
 
 def _lowest(residues: pd.DataFrame) -> float:
@@ -279,11 +317,13 @@ def molecule_figure(
                 ),
             )
         )
+    band = _band_lines(resolution, sigma)
     if selected is not None and selected in frame.index:
         fig.add_vline(x=frame.loc[selected, "label"], line={"color": "#444", "dash": "dash"})
-    _band_lines(fig, resolution, sigma)
     return _layout(
         fig,
+        shapes=[*fig.layout.shapes, *band["shapes"]],
+        annotations=band["annotations"],
         xaxis_title="Molecule",
         yaxis_title="Q-score",
         yaxis_range=[min(-0.1, float(np.nanmin(molecules["q"])) - 0.05), 1.0],

@@ -115,7 +115,7 @@ def local_residue_figure(
             row=1,
             col=1,
         )
-    _band_lines(fig, resolution, sigma, row=1, col=1)
+    band = _band_lines(resolution, sigma)  # on the first row's axes (x, y)
     fig.add_trace(
         go.Scatter(x=x, y=data["local_resolution"], mode="lines", name="local resolution",
                    line={"color": "#f28e2b", "width": 2}, customdata=custom,
@@ -136,6 +136,8 @@ def local_residue_figure(
     fig.update_xaxes(title_text="Residue number", row=2, col=1)
     return _layout(
         fig,
+        shapes=[*fig.layout.shapes, *band["shapes"]],
+        annotations=[*fig.layout.annotations, *band["annotations"]],
         title={"text": title, "x": 0.01, "xanchor": "left", "font": {"size": 15}},
         legend={"orientation": "h", "x": 0, "y": -0.12, "yanchor": "top"},
         margin={"l": 60, "r": 130, "t": 50, "b": 110},

@@ -22,21 +22,13 @@ from qscore.analysis.relative import EPSILON, RelativeQ
 from qscore.engine import RadialSamples, overall_q
 from qscore.io.maps import DensityMap, sample
 from qscore.io.models import AtomModel
+from qscore.plotting.colours import element_colour
 from qscore.plotting.figures import BAND, PEAK, RED, archive_trace, band_curve_traces
 
 ORANGE = "#e8770e"
 SAMPLE = "#2b6cb0"
 FIT = "#d62728"
 VERDICT_COLOURS = {"below": RED, "typical": PEAK, "above": ORANGE, "": BAND}
-ELEMENT_COLOURS = {
-    "C": "#8c8c8c",
-    "N": "#3050f8",
-    "O": "#ff0d0d",
-    "S": "#d4b000",
-    "P": "#ff8000",
-    "H": "#dddddd",
-}
-OTHER_ELEMENT = "#b05fc0"
 DENSITY_SCALE = [
     [0.0, "#ffffff"],
     [0.3, "#deebf7"],
@@ -61,11 +53,6 @@ def _layout(fig: go.Figure, font_size: int, **extra) -> go.Figure:
     return fig
 
 
-def element_colour(element: str) -> str:
-    """CPK-like colour of an element symbol."""
-    return ELEMENT_COLOURS.get(str(element).upper(), OTHER_ELEMENT)
-
-
 # ---------------------------------------------------------------------------------------------
 # Radial profile of one atom
 
@@ -79,14 +66,6 @@ def fit_reference(values: np.ndarray, reference: np.ndarray) -> tuple[float, flo
     design = np.column_stack([np.asarray(reference, float), np.ones(len(reference))])
     (a, b), *_ = np.linalg.lstsq(design, np.asarray(values, float), rcond=None)
     return float(a), float(b)
-
-
-def pearson(values: np.ndarray, reference: np.ndarray) -> float:
-    """Pearson correlation of two equally long vectors (the Q-score of an atom's samples)."""
-    u = np.asarray(values, float) - np.mean(values)
-    v = np.asarray(reference, float) - np.mean(reference)
-    denominator = math.sqrt(float(u @ u) * float(v @ v))
-    return float(u @ v / denominator) if denominator > 0 else float("nan")
 
 
 def radial_profile_figure(

@@ -117,7 +117,9 @@ def calibrate(
     profile = b_profile(st, seed=seed)
     out = {}
     for d in resolutions:
-        target = expected_q(d, 0.4).q_peak
+        bands = expected_q(d, 0.4)
+        assert bands is not None
+        target = bands.q_peak
         lo, hi = np.log(1.0), np.log(800.0)
         for _ in range(14):
             mid = 0.5 * (lo + hi)

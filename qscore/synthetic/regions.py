@@ -229,7 +229,7 @@ def _with_b(st: gemmi.Structure, b: np.ndarray) -> gemmi.Structure:
     return out
 
 
-def _scored_map(box: _Box, truth: gemmi.Structure, band: np.ndarray, noise: float):
+def _scored_map(box: _Box, truth: gemmi.Structure, band: list[np.ndarray], noise: float):
     """The map to score: each region's signal plus its band-limited noise (``band[p]`` has unit
     RMS), scaled to ``noise`` × the signal RMS within 2 Å of the region's atoms."""
     signal = box.signal(box.densities(truth))

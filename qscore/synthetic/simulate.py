@@ -17,6 +17,7 @@ import gemmi
 import numpy as np
 import scipy.fft as sfft
 
+from qscore.checks import check_resolution
 from qscore.errors import ParameterError
 from qscore.io.maps import DensityMap
 
@@ -45,8 +46,8 @@ def box_for(
     lo = np.floor((xyz.min(axis=0) - padding) / voxel) * voxel
     hi = xyz.max(axis=0) + padding
     n = np.ceil((hi - lo) / voxel).astype(int) + 1
-    sizes = tuple(int(sfft.next_fast_len(int(k), real=True)) for k in n)
-    return lo, sizes
+    nx, ny, nz = (int(sfft.next_fast_len(int(k), real=True)) for k in n)
+    return lo, (nx, ny, nz)
 
 
 def model_density(
@@ -102,8 +103,7 @@ def simulate_map(
     atoms; ``sharpen_b`` (Å²) multiplies amplitudes by exp(-B s²/4), so a negative value
     sharpens. ``voxel`` defaults to min(1, d/3) Å.
     """
-    if not resolution > 0:
-        raise ParameterError(f"The resolution must be positive (got {resolution}).")
+    check_resolution(resolution)
     if noise < 0:
         raise ParameterError(f"The noise level cannot be negative (got {noise}).")
     st = _structure(structure_or_model)

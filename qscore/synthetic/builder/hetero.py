@@ -240,7 +240,8 @@ def _attach_sugar(name, x, y, z, env_tree, angle: float) -> dict[str, np.ndarray
     for psi in np.arange(-180.0, 180.0, 30.0):
         c1 = np.array(place(z, y, x, 1.44, angle, psi))
         for phi in np.arange(-180.0, 180.0, 30.0):
-            o5 = np.array(place(y, x, c1, np.linalg.norm(tmpl["O5"] - tmpl["C1"]), 109.0, phi))
+            bond = float(np.linalg.norm(tmpl["O5"] - tmpl["C1"]))
+            o5: np.ndarray = np.array(place(y, x, c1, bond, 109.0, float(phi)))
             rot, shift = superpose(
                 np.array([tmpl["O1"], tmpl["C1"], tmpl["O5"]]), np.array([x, c1, o5])
             )
@@ -250,6 +251,7 @@ def _attach_sugar(name, x, y, z, env_tree, angle: float) -> dict[str, np.ndarray
             gap = min(gap, np.linalg.norm(arr[1:] - y, axis=1).min() + 0.6)
             if gap > best_gap:
                 best, best_gap = pts, gap
+    assert best is not None
     return best
 
 

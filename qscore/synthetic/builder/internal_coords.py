@@ -67,7 +67,8 @@ def _chain(*atoms: tuple[str, str, float, float]) -> list[IC]:
     path = ["N", "CA", "CB"]
     out = []
     for chi, (name, element, bond, angle) in enumerate(atoms, start=1):
-        out.append(_ic(name, element, *path[-3:], bond, angle, chi))
+        a, b, c = path[-3:]
+        out.append(_ic(name, element, a, b, c, bond, angle, chi))
         path.append(name)
     return out
 
@@ -171,7 +172,12 @@ RING_CLOSURES: dict[str, list[tuple[str, str]]] = {
     "HIS": [("CE1", "NE2")],
 }
 
-_AROMATIC_ROTAMERS = [(-65.0, -85.0), (-177.0, 80.0), (62.0, 90.0), (-65.0, -30.0)]
+_AROMATIC_ROTAMERS: list[tuple[float, ...]] = [
+    (-65.0, -85.0),
+    (-177.0, 80.0),
+    (62.0, 90.0),
+    (-65.0, -30.0),
+]
 
 #: Common rotamers (chi1, chi2, ...), most preferred first; the builder takes the first that fits.
 ROTAMERS: dict[str, list[tuple[float, ...]]] = {

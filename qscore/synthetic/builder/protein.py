@@ -317,6 +317,7 @@ class _Fold:
             )
             if best is None or res.fun < best.fun:
                 best = res
+        assert best is not None
         self.phi, self.psi = build(best.x)
         self.paired.update(pairs)
 
@@ -405,6 +406,7 @@ class _Fold:
                 cost = self.cost(np.array(head[:-1]), np.array(head[-1:] + new), start - 1)
                 if cost < best_cost:
                     best, best_cost, best_free = (phi, psi, new), cost, self.clash_free
+            assert best is not None
             self.phi, self.psi, new = best
             atoms = atoms[: start - 1] + [_reoriented_o(atoms[start - 1], self.psi[start - 1])]
             atoms += new
@@ -482,9 +484,10 @@ class _SideChains:
             near = abs(j - i) == 1
             pts.append(self.bb[j, keep])
             cls.append(np.full(len(keep), 1 if near else 0))
-            if self.choice[j]:
-                pts.append(np.array([x for _, _, x in self.choice[j]]))
-                cls.append(np.full(len(self.choice[j]), 2 if near else 0))
+            choice = self.choice[j]
+            if choice:
+                pts.append(np.array([x for _, _, x in choice]))
+                cls.append(np.full(len(choice), 2 if near else 0))
         pts.append(self.env.reshape(-1, 3))
         cls.append(np.zeros(len(pts[-1]), dtype=int))
         return np.concatenate(pts), np.concatenate(cls)
@@ -551,7 +554,7 @@ class _SideChains:
             if not len(bad):
                 break
             for i in bad:
-                gaps[i] = self._pick(i)
+                gaps[i] = self._pick(int(i))
         return [c or [] for c in self.choice]
 
 

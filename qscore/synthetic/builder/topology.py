@@ -41,14 +41,16 @@ def bonds(st: gemmi.Structure) -> list[tuple[int, int]]:
     within 1.7 Å of an O or N of another residue.
     """
     index: dict[tuple[int, str], int] = {}
-    xyz, res_of, names = [], [], []
+    xyz: list[list[float]] = []
+    res_of: list[int] = []
+    names: list[str] = []
     residues = [r for ch in st[0] for r in ch]
     for k, r in enumerate(residues):
-        for a in r:
-            index[(k, a.name)] = len(xyz)
-            xyz.append(a.pos.tolist())
+        for atom in r:
+            index[(k, atom.name)] = len(xyz)
+            xyz.append(atom.pos.tolist())
             res_of.append(k)
-            names.append(a.name)
+            names.append(atom.name)
     pairs: set[tuple[int, int]] = set()
 
     def add(i: int, j: int) -> None:
