@@ -180,7 +180,7 @@ def _text(doc: dict[str, Any]) -> str:
     """A short human summary."""
     lines = [
         f"{doc['model']} in {doc['map']}: {doc['atoms_scored']} atoms scored in "
-        f"{doc['seconds']:.2f} s (sigma {doc['sigma']:g}, {doc['mode']})",
+        f"{doc['seconds']:.2f} s (sigma {doc['sigma']:g}, {doc['mode']}, {doc['engine']} engine)",
         f"Model Q-score: {doc['model_q']:.3f}",
     ]
     for chain, q in doc["chains"].items():
