@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from qscore.cli.main import main
+from qscore.engine.choice import choose_engine
 from qscore.io.export import write_pdb
 from qscore.io.maps import read_map, write_map
 from qscore.io.models import read_model
@@ -56,6 +57,7 @@ def test_two_models_in_one_map(capsys, emd30342, moved_model, tmp_path):
     for key in JSON_CONTRACT:
         assert key in doc, key
     assert doc["comparison"] == "models" and doc["resolution"] == 3.9
+    assert doc["engine"] == choose_engine()
     assert doc["residues_compared"] == 553 and doc["unmatched"] == 0
     assert abs(doc["model_q_a"] - 0.3765) < 5e-4 and doc["model_q_b"] < doc["model_q_a"]
     assert doc["residues_better"] == 0 and doc["residues_worse"] >= 5

@@ -94,8 +94,11 @@ def _label(row: dict[str, Any]) -> str:
     return f"{row['chain']}{row['resseq']}{row['icode']} {row['resname']} {row['dq']:+.3f}"
 
 
-def document(comparison, maps: list[str], models: list[str]) -> dict[str, Any]:
-    """The JSON document of a comparison (the CLI contract)."""
+def document(
+    comparison, maps: list[str], models: list[str], *, engine: str | None = None
+) -> dict[str, Any]:
+    """The JSON document of a comparison (the CLI contract); ``engine`` names the engine that
+    scored both sides, as in ``qscore score --json``."""
     return {
         "comparison": "models" if len(models) == 2 else "maps",
         "map_a": maps[0],
@@ -104,6 +107,7 @@ def document(comparison, maps: list[str], models: list[str]) -> dict[str, Any]:
         "model_b": models[-1],
         "sigma": comparison.sigma,
         "mode": comparison.mode,
+        "engine": engine,
         "resolution": comparison.resolution,
         **comparison.summary(),
         "seconds": round(comparison.seconds, 3),
@@ -144,7 +148,8 @@ def run(args: argparse.Namespace) -> int:
     if args.residues_csv:
         export.write_csv(comparison.residues[list(CSV_COLUMNS)], args.residues_csv)
     models = [a.model.source, b.model.source] if len(args.model) == 2 else [a.model.source]
-    emit(document(comparison, [a.dmap.source, b.dmap.source], models), args.json, _text)
+    doc = document(comparison, [a.dmap.source, b.dmap.source], models, engine=a.result.engine)
+    emit(doc, args.json, _text)
     return 0
 
 
