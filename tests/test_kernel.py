@@ -11,11 +11,10 @@ import pytest
 from qscore.engine import compiled, scoring, shells
 from qscore.errors import DenseModelError
 from qscore.io.maps import DensityMap
+from tests.conftest import needs
 from tests.test_engine import gaussian_map, make_model
 
-pytestmark = pytest.mark.skipif(
-    not compiled.available(), reason="the compiled kernel is not built in this environment"
-)
+pytestmark = needs(compiled.available(), "the compiled kernel is not built in this environment")
 
 
 def _grid_args(values=None):

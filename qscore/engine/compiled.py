@@ -11,6 +11,7 @@ The extension checks every array it is given (dtype, shape, C-contiguity, writab
 
 from __future__ import annotations
 
+import importlib
 import os
 from dataclasses import dataclass
 from types import ModuleType
@@ -28,11 +29,9 @@ def _load() -> ModuleType | None:
     global _MODULE, _MISSING
     if _MODULE is None and _MISSING is None:
         try:
-            from qscore.engine import _kernel
+            _MODULE = importlib.import_module("qscore.engine._kernel")
         except ImportError as exc:
             _MISSING = str(exc) or type(exc).__name__
-        else:
-            _MODULE = _kernel
     return _MODULE
 
 
