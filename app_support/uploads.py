@@ -90,6 +90,7 @@ def file_input(
     types: Sequence[str] | None = None,
     help: str | None = None,
     container=None,
+    label_visibility: str = "visible",
 ) -> StoredFile | None:
     """``st.file_uploader`` for one file, kept on disk and held for this session under ``key``.
 
@@ -105,6 +106,8 @@ def file_input(
         Tooltip.
     container
         Where to draw it (e.g. ``st.sidebar``); the page body when None.
+    label_visibility
+        ``"visible"``, ``"hidden"`` or ``"collapsed"``, as for ``st.file_uploader``.
 
     Returns
     -------
@@ -112,7 +115,13 @@ def file_input(
         The uploaded file on disk, or None while nothing is uploaded.
     """
     place = st if container is None else container
-    upload = place.file_uploader(label, type=list(types) if types else None, key=key, help=help)
+    upload = place.file_uploader(
+        label,
+        type=list(types) if types else None,
+        key=key,
+        help=help,
+        label_visibility=label_visibility,
+    )
     stored = stored_upload(upload) if upload is not None else None
     hold(key, [stored])
     return stored

@@ -5,7 +5,7 @@ import math
 
 import streamlit as st
 
-from app_support import state, teaching
+from app_support import comparison, state, teaching
 from qscore.analysis.expected import expected_q, verdict
 from qscore.plotting.teaching import band_gauge_figure, ligand_atoms, pose_panels, slab_figure
 
@@ -89,6 +89,16 @@ for number, example in enumerate(examples, start=1):
             type="primary",
             icon=":material/open_in_new:",
         )
+        preset = example.expectation.get("compare")
+        if preset and numbers.button(
+            "Compare the poses",
+            key=f"qs.teach.compare.{example.key}",
+            icon=":material/compare:",
+            help="Opens this scenario on the Compare page: both poses in both maps, and "
+            "whether their difference exceeds the maps' noise.",
+        ):
+            comparison.open_comparison(example.key, preset.get("model"), preset.get("map"))
+            st.switch_page("views/compare.py")
         if example.variants:
             poses = {
                 name: teaching.scored(example.map_path, path, example.sigma)

@@ -89,6 +89,7 @@ class Example:
     sigma: float = SIGMA
     expectation: dict[str, Any] = field(default_factory=dict)
     variants: dict[str, Path] = field(default_factory=dict)
+    maps: dict[str, Path] = field(default_factory=dict)
     local_resolution_path: Path | None = None
     half_map_paths: tuple[Path, Path] | None = None
 
@@ -272,7 +273,9 @@ class _Scenario:
     instead (:func:`~qscore.synthetic.regions.simulate_regions`, each region's B-factors
     calibrated), and the true local-resolution map and two half maps are written too. The written
     model is the truth, with ``shift`` = (chain, residues, Å) moved away from the model, and
-    ``variants`` are further models made from the truth. Files record ``resolution``.
+    ``variants`` are further models made from the truth. ``other_maps`` = (name, seed) are more
+    maps simulated from the truth with their own noise (another dataset). Files record
+    ``resolution``.
     """
 
     key: str
@@ -291,6 +294,7 @@ class _Scenario:
     shift: tuple[str, list[int], float] | None = None
     name: str | None = None
     variants: dict[str, Callable[[gemmi.Structure], gemmi.Structure]] = field(default_factory=dict)
+    other_maps: tuple[tuple[str, int], ...] = ()
     regions: tuple[str, list[int], float] | None = None
 
 
@@ -339,6 +343,16 @@ def _generate(scenario: _Scenario, folder: Path) -> None:
         model.name = scenario.name
     variants = {name: make(truth) for name, make in scenario.variants.items()}
     _write_pair(folder, model, dmap, scenario.resolution, variants)
+    for name, seed in scenario.other_maps:
+        other = simulate_map(
+            truth,
+            d,
+            noise=scenario.noise,
+            sharpen_b=scenario.sharpen_b,
+            seed=seed,
+            source=f"{scenario.source} ({name})",
+        )
+        write_map(folder / f"map_{name}.mrc", other)
 
 
 def _example(scenario: _Scenario) -> Example:
@@ -354,6 +368,7 @@ def _example(scenario: _Scenario) -> Example:
         model_path=folder / "model.cif",
         expectation=copy.deepcopy(scenario.expectation),
         variants={name: folder / f"model_{name}.cif" for name in scenario.variants},
+        maps={name: folder / f"map_{name}.mrc" for name, _ in scenario.other_maps},
         local_resolution_path=folder / "local_resolution.mrc" if scenario.regions else None,
         half_map_paths=(folder / "half_map_1.mrc", folder / "half_map_2.mrc")
         if scenario.regions
@@ -517,7 +532,10 @@ _SCENARIOS: dict[str, _Scenario] = {
                 "it is turned 180° about its long axis, so the rings still sit in the density but "
                 "the substituents point the wrong way. The correct pose scores near Q_peak; the "
                 "flipped one scores clearly lower. Comparing Q-scores of alternative poses in the "
-                "same map is a simple, quantitative way to choose between them."
+                "same map is a simple, quantitative way to choose between them. A second map of "
+                "the same complex (another dataset at 2.5 Å) lets you check the choice in both "
+                "maps, as the paper does with EMD-7770 and EMD-0153: the Compare page shows both "
+                "poses in both maps and whether the difference exceeds the maps' noise."
             ),
             figure="Fig. 4(e–j)",
             resolution=2.5,
@@ -525,9 +543,11 @@ _SCENARIOS: dict[str, _Scenario] = {
             source="ligand",
             base=lambda: add_ligand(scenario_model(), seed=3),
             variants={"correct": lambda truth: truth, "flipped": _flipped_ligand},
+            other_maps=(("second", 15),),
             expectation={
                 "model": "near_peak",
                 "higher": {"chain": "L", "better": "correct", "worse": "flipped"},
+                "compare": {"model": "flipped", "map": "second"},
             },
         ),
         _Scenario(
