@@ -13,9 +13,10 @@ import streamlit as st
 
 from app_support import state, teaching
 from app_support.cache import Source, memo, source_from_path
-from app_support.inputs import MAP_TYPES, MODEL_TYPES, _upload_source, local_paths_allowed
-from app_support.layout import KEEP
+from app_support.inputs import MAP_TYPES, MODEL_TYPES, local_paths_allowed
+from app_support.layout import KEEP, plain
 from app_support.state import Current
+from app_support.uploads import file_input, source_of
 from app_support.viewer_panel import (
     JS_FILE,
     MISSING_JS,
@@ -114,15 +115,19 @@ def choose_second(result: Current) -> tuple[Second, str | None]:
     models, maps = scenario_alternatives(result)
     left, right = st.columns(2, gap="large")
     left.markdown("**Second model (B)**, scored in the same map")
-    model_upload = left.file_uploader(
-        "Second model", type=MODEL_TYPES, key=MODEL_UPLOAD, label_visibility="collapsed"
+    model_upload = file_input(
+        "Second model",
+        types=MODEL_TYPES,
+        key=MODEL_UPLOAD,
+        container=left,
+        label_visibility="collapsed",
     )
     right.markdown("**Second map (B)**, with the same model")
-    map_upload = right.file_uploader(
-        "Second map", type=MAP_TYPES, key=MAP_UPLOAD, label_visibility="collapsed"
+    map_upload = file_input(
+        "Second map", types=MAP_TYPES, key=MAP_UPLOAD, container=right, label_visibility="collapsed"
     )
-    model = _upload_source(model_upload) if model_upload is not None else None
-    dmap = _upload_source(map_upload) if map_upload is not None else None
+    model = source_of(model_upload) if model_upload is not None else None
+    dmap = source_of(map_upload) if map_upload is not None else None
     model = model or _choice(left, "…or one of this scenario's models", models, MODEL_CHOICE)
     dmap = dmap or _choice(right, "…or one of this scenario's maps", maps, MAP_CHOICE)
     error = None
@@ -306,7 +311,7 @@ def superposed_panel(result: Current, outcome: Outcome, *, height: int = 480) ->
         if row is None or focus is None:
             st.caption("No residue selected: pick one above, in the plot or in the table.")
             return
-        st.markdown(f"#### {focus.label}")
+        st.markdown(f"#### {plain(focus.label)}")
         a, b = st.columns(2)
         a.metric("Q, A", f"{row['q_a']:.3f}")
         b.metric("Q, B", f"{row['q_b']:.3f}", delta=f"{row['dq']:+.3f}")

@@ -23,7 +23,7 @@ import streamlit as st
 
 from app_support import state
 from app_support.cache import memo
-from app_support.layout import kept
+from app_support.layout import kept, plain
 from app_support.state import Current
 from qscore.analysis.contour import (
     ContourChoice,
@@ -244,7 +244,7 @@ def details(result: Current, focus: Focus | None) -> None:
         return
     row = result.analysis.residues.loc[result.selected]
     bands = expected_q(result.resolution, result.sigma) if result.resolution else None
-    st.markdown(f"#### {focus.label}")
+    st.markdown(f"#### {plain(focus.label)}")
     st.metric("Residue Q", f"{row['q']:.3f}", help="Mean Q over the residue's heavy atoms")
     if bands is not None:
         verdict = (
@@ -355,7 +355,7 @@ def chimerax_downloads(result: Current, focus: Focus | None) -> None:
     try:
         script, name, defattr, defattr_name = chimerax_files(result, focus)
     except QscoreError as exc:
-        st.caption(str(exc))
+        st.caption(plain(exc))
         return
     st.caption("Open in ChimeraX: save both files next to your map and model, then open the .cxc.")
     a, b = st.columns(2)

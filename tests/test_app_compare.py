@@ -12,6 +12,7 @@ from qscore.io.export import write_pdb
 from qscore.io.maps import read_map, write_map
 from qscore.io.models import read_model
 from qscore.synthetic.variants import noisy_copies, shift_residues
+from tests.test_app import shown
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = "views/compare.py"
@@ -66,7 +67,7 @@ def test_a_second_model_shows_the_moved_residues(emd30342_app, moved_pdb):
     better, worse = (int(v) for v in _metric(at, "Better / worse in B").split(" / "))
     assert better == 0 and worse >= 5
     assert float(_metric(at, "Model Q, B")) < float(_metric(at, "Model Q, A"))
-    assert any("B** = moved.pdb" in c.value for c in at.caption)
+    assert any("B** = moved.pdb" in shown(c.value) for c in at.caption)
     # The 3D view opens on the most significant change, and its details say so.
     assert any("significantly worse in B" in m.value for m in at.markdown)
     picker = next(s for s in at.selectbox if s.label.startswith("Residue"))
@@ -102,7 +103,7 @@ def test_a_damaged_second_file_is_one_sentence(emd30342_app, tmp_path):
     at = emd30342_app
     at.text_input(key="qs.compare.model_path").input(str(bad)).run()
     assert not at.exception
-    assert at.error and "broken.cif" in at.error[0].value
+    assert at.error and "broken.cif" in shown(at.error[0].value)
     at.text_input(key="qs.compare.model_path").input(str(tmp_path / "absent.cif")).run()
     assert not at.exception and at.error and "absent.cif" in at.error[0].value
 

@@ -15,12 +15,8 @@ import pytest
 from qscore.io.export import write_pdb
 from qscore.io.models import read_model
 from qscore.synthetic.variants import shift_residues
+from tests.browser_support import ARTIFACTS, CHROMIUM, LAUNCH_ARGS, MAP, MODEL
 from tests.test_browser import (  # noqa: F401 (app_url is a fixture)
-    ARTIFACTS,
-    CHROMIUM,
-    LAUNCH_ARGS,
-    MAP,
-    MODEL,
     _non_background_fraction,
     app_url,
 )

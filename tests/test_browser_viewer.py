@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.test_browser import ARTIFACTS, CHROMIUM, LAUNCH_ARGS, MAP, MODEL, app_url  # noqa: F401
+from tests.browser_support import ARTIFACTS, CHROMIUM, LAUNCH_ARGS, MAP, MODEL
+from tests.test_browser import app_url  # noqa: F401
 from tests.viewer_data import simulated_pair, tiled_pair
 
 pytestmark = pytest.mark.browser

@@ -7,7 +7,7 @@ import numpy as np
 import streamlit as st
 
 from app_support import comparison, selection, state
-from app_support.layout import chart_config, download, file_stem, kept, require_result
+from app_support.layout import chart_config, download, file_stem, kept, plain, require_result
 from app_support.viewer_panel import residue_picker
 from qscore.analysis.compare import Rule
 from qscore.errors import QscoreError
@@ -57,11 +57,11 @@ names = {
 try:
     outcome = comparison.outcome(result, second, what, Rule())
 except QscoreError as exc:
-    st.error(str(exc), icon=":material/error:")
+    st.error(plain(exc), icon=":material/error:")
     st.stop()
 found = outcome.comparison
 summary = found.summary()
-st.caption(f"**A** = {names[0]} · **B** = {names[1]}")
+st.caption(f"**A** = {plain(names[0])} · **B** = {plain(names[1])}")
 cols = st.columns(5)
 cols[0].metric("Model Q, A", f"{summary['model_q_a']:.3f}")
 cols[1].metric("Model Q, B", f"{summary['model_q_b']:.3f}", delta=f"{summary['dq_model']:+.3f}")
@@ -73,7 +73,7 @@ cols[3].metric(
 )
 cols[4].metric("Unmatched", summary["unmatched"], help="Residues present in only one model.")
 for note in found.notes:
-    st.caption(note)
+    st.caption(plain(note))
 
 table = found.residues
 polymer = table[table["kind"].isin(["protein", "nucleic"]) & np.isfinite(table["dq"])]

@@ -164,12 +164,14 @@ class Overlay:
 
 _PLAIN_TOKEN = re.compile(r"[A-Za-z0-9][^\s'\"]*")
 _RESERVED = ("data_", "loop_", "save_", "global_", "stop_")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def cif_token(value: object) -> str:
     """``value`` as one mmCIF token: bare when safe, otherwise quoted (quotes it cannot hold
-    are replaced), so no file-derived name can break the table."""
-    text = " ".join(str(value).split())
+    are replaced, control characters become ``_``), so no file-derived name can break the
+    table."""
+    text = _CONTROL.sub("_", " ".join(str(value).split()))
     if not text:
         return "."
     if _PLAIN_TOKEN.fullmatch(text) and not text.lower().startswith(_RESERVED):
