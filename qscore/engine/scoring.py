@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from qscore import defaults
-from qscore.engine import compiled, numpy_engine
+from qscore.engine import compiled
 from qscore.engine.choice import choose_engine
 from qscore.engine.correlation import pearson
 from qscore.engine.packing import check_packing
@@ -267,6 +267,8 @@ def _prepare(
         index = compiled.cell_index(nb_xyz, REACH)
         _check_density(compiled.candidates(index, centres, REACH), len(centres), model.source)
     else:
+        from qscore.engine import numpy_engine  # SciPy's k-d tree only when this engine runs
+
         index = None
         _check_density(numpy_engine.candidates(centres, nb_xyz), len(centres), model.source)
     if mode == "mapq-multiprocess":
@@ -388,6 +390,8 @@ def score(
     if progress:
         progress(0, total, "scoring atoms")
     if chosen == "numpy":
+        from qscore.engine import numpy_engine
+
         middle = time.perf_counter()
         q_scored, crowded = numpy_engine.q_scores(
             prep.dmap,
@@ -469,6 +473,8 @@ def _copy_to_hydrogens(model: AtomModel, q: np.ndarray) -> None:
 def _shells_of_one_atom(prep: _Prepared) -> list[np.ndarray]:
     """The accepted points of every shell of the one prepared atom, from the chosen engine."""
     if prep.engine == "numpy":
+        from qscore.engine import numpy_engine
+
         near, _ = numpy_engine.find_neighbours(
             prep.centres, prep.nb_xyz, single_precision_check=prep.single_precision_check
         )
