@@ -42,7 +42,7 @@ browser:
 	  else echo "chromium is missing: install Debian's chromium package (sudo apt-get install chromium)"; fi; }
 
 run: setup
-	$(BIN)/streamlit run app.py
+	$(BIN)/streamlit run serve.py
 
 test: setup browser
 	$(BIN)/python -m pytest -q

@@ -11,10 +11,11 @@ the sdist (core dependencies only, from the package index) with ``CC`` set to
 
 and checks, in that environment: ``import qscore`` and ``qscore relative`` work; whether the
 kernel is there and has OpenMP; ``qscore batch`` without its extra says which extra to install;
-and, when an engine can score there, that EMD-30342 (``../shared/data/emd-30342``) scores to
-MapQ's per-atom numbers (within their 3-decimal rounding) and to exactly the numbers of the
-environment running this script. A case whose environment has no engine at all (no compiled
-kernel and no NumPy engine) reports that scoring was not possible. Exit status 1 when a check
+that EMD-30342 (``../shared/data/emd-30342``) scores, with the compiled kernel where it built
+and with the NumPy engine where it did not, to MapQ's per-atom numbers (within their 3-decimal
+rounding) and to the numbers of the environment running this script (exactly, or within
+``ENGINE_TOLERANCE`` for the NumPy engine); and that ``qscore score --json`` names that engine,
+with one line on standard error when the NumPy engine stands in. Exit status 1 when a check
 fails. The wheels and pip's cache are reused between runs, so only the first run downloads.
 """
 
@@ -65,12 +66,13 @@ PROBE = textwrap.dedent(
     dmap = read_map(data + "/emd_30342_chainA_zone.mrc")
     model = read_model(data + "/7cec_chainA.cif")
     try:
-        q = score(dmap, model, sigma=0.6, mode="direct").q
+        result = score(dmap, model, sigma=0.6, mode="direct")
     except qscore.errors.QscoreError as exc:
         print("score: not possible:", exc)
     else:
-        np.save(out, q)
+        np.save(out, result.q)
         print("score: saved")
+        print("engine:", result.engine)
     """
 )
 
@@ -170,7 +172,11 @@ def check_case(name: str, cc: str, sdist: Path, work: Path, expect_kernel: bool)
         failures.append(f"{name}: qscore batch without its extra did not name the extra")
     else:
         print(f"[{name}] qscore batch without the extra: {batch.stderr.strip()}")
+    failures += check_cli_engine(name, qscore, env, expect_kernel)
     if findings.get("score") == "saved":
+        engine = "compiled" if expect_kernel else "numpy"
+        if findings.get("engine") != engine:
+            failures.append(f"{name}: scored with {findings.get('engine')}, expected {engine}")
         q = np.load(out)
         mapq = mapq_scores(DATA / "mapq_single_process_sigma0.6.cif")
         worst = float(np.max(np.abs(q - mapq)))
@@ -183,10 +189,34 @@ def check_case(name: str, cc: str, sdist: Path, work: Path, expect_kernel: bool)
             failures.append(f"{name}: max |Q - MapQ| {worst:.6f} > {MAPQ_TOLERANCE}")
         if gap > (0.0 if expect_kernel else ENGINE_TOLERANCE):
             failures.append(f"{name}: Q differs from the OpenMP kernel's by {gap:.3g}")
-    elif expect_kernel:
-        failures.append(f"{name}: could not score: {findings.get('score')}")
     else:
-        print(f"[{name}] scoring not possible without the kernel: {findings.get('score')}")
+        failures.append(f"{name}: could not score: {findings.get('score')}")
+    return failures
+
+
+def check_cli_engine(name: str, qscore: str, env: dict[str, str], expect_kernel: bool) -> list[str]:
+    """``qscore score --json -`` on EMD-30342: the engine it names, and the fallback's one line."""
+    import json
+
+    engine = "compiled" if expect_kernel else "numpy"
+    args = [str(DATA / "emd_30342_chainA_zone.mrc"), str(DATA / "7cec_chainA.cif")]
+    proc = subprocess.run(
+        [qscore, "score", *args, "--sigma", "0.6", "--json", "-"],
+        env={k: v for k, v in env.items() if k != "QSCORE_ENGINE"},
+        capture_output=True,
+        text=True,
+    )
+    if proc.returncode != 0:
+        return [f"{name}: qscore score exited {proc.returncode}: {proc.stderr.strip()[-500:]}"]
+    said = proc.stderr.strip().splitlines()
+    named = json.loads(proc.stdout).get("engine")
+    print(f"[{name}] qscore score --json: engine {named}; stderr: {' / '.join(said) or '(none)'}")
+    failures = []
+    if named != engine:
+        failures.append(f"{name}: qscore score --json named engine {named}, expected {engine}")
+    fallback = [line for line in said if "NumPy engine scores instead" in line]
+    if len(fallback) != (0 if expect_kernel else 1):
+        failures.append(f"{name}: {len(fallback)} lines on the NumPy engine standing in")
     return failures
 
 

@@ -4,17 +4,34 @@ download buttons."""
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 
 import streamlit as st
 
 from app_support import workshop
 from app_support.pages import sections
-from app_support.state import Current, current
+from app_support.state import Current, current, stale
 from qscore.errors import QscoreError
 
 #: Widgets whose key starts with this prefix keep their value when the visitor switches pages.
 KEEP = "qs.keep."
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:&])")
+
+
+def plain(text: object) -> str:
+    """``text`` (a file name, a residue or chain name, a message quoting them) escaped so that
+    Streamlit's Markdown shows it literally: no formatting, links, HTML, LaTeX or icons."""
+    flat = " ".join(str(text).split())
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", flat)
+
+
+def code_span(text: object) -> str:
+    """``text`` (e.g. a command naming the visitor's files) as one Markdown code span, shown
+    literally: the backtick fence is longer than any run of backticks in the text."""
+    flat = " ".join(str(text).split())
+    fence = "`" * (max((len(run) for run in re.findall("`+", flat)), default=0) + 1)
+    return f"{fence} {flat} {fence}" if "`" in flat else f"{fence}{flat}{fence}"
 
 
 def keep_widget_state() -> None:
@@ -52,7 +69,7 @@ def header(result: Current | None) -> None:
     source = ":material/school: " if result.is_example else ":material/description: "
     shown_q = f" · model Q **{q:.3f}**" + ("" if math.isfinite(q) else " (no atom scored)")
     st.caption(
-        f"{source}**{result.label}** · {resolution} · sigma {result.sigma:g} · "
+        f"{source}**{plain(result.label)}** · {resolution} · sigma {result.sigma:g} · "
         f"{result.mode}" + ("" if workshop.withheld() else shown_q)
     )
 
@@ -60,6 +77,8 @@ def header(result: Current | None) -> None:
 def require_result() -> Current:
     """The current result, or stop the page with a hint when there is none yet."""
     result = current()
+    if result is None and stale():
+        st.rerun()  # the store dropped this session's result: the full run scores it again
     if result is None:
         st.info("Upload a map and a model in the sidebar to see their Q-scores.")
         st.stop()

@@ -10,8 +10,9 @@ import pandas as pd
 import streamlit as st
 
 from app_support.cache import Source, _Store, source_from_path
-from app_support.inputs import MAP_TYPES, _upload_source
+from app_support.inputs import MAP_TYPES
 from app_support.state import Current
+from app_support.uploads import file_input, source_of
 from qscore.analysis import local_fsc
 
 MAP_MODE = "A local-resolution map"
@@ -81,17 +82,17 @@ def inputs(result: Current) -> LocalInputs:
     if mode == SCENARIO_MODE:
         return LocalInputs(local_map=source_from_path(scenario))
     if mode == MAP_MODE:
-        upload = st.file_uploader(
+        stored = file_input(
             "Local-resolution map (values in Å)",
-            type=MAP_TYPES,
+            types=MAP_TYPES,
             key="qs.localres.map",
             help="As written by ResMap, MonoRes, BlocRes, RELION or cryoSPARC: any grid over "
             "the model's frame.",
         )
-        return LocalInputs(local_map=_upload_source(upload) if upload else None)
+        return LocalInputs(local_map=source_of(stored) if stored else None)
     left, right = st.columns(2)
-    first = left.file_uploader("Half map 1", type=MAP_TYPES, key="qs.localres.half1")
-    second = right.file_uploader("Half map 2", type=MAP_TYPES, key="qs.localres.half2")
+    first = file_input("Half map 1", types=MAP_TYPES, key="qs.localres.half1", container=left)
+    second = file_input("Half map 2", types=MAP_TYPES, key="qs.localres.half2", container=right)
     with st.expander("Local FSC parameters"):
         a, b, c = st.columns(3)
         window = a.number_input(
@@ -104,7 +105,7 @@ def inputs(result: Current) -> LocalInputs:
             "FSC threshold", 0.05, 0.9, local_fsc.DEFAULT_THRESHOLD, 0.01,
             key="qs.keep.localres.threshold",
         )  # fmt: skip
-    halves = (_upload_source(first), _upload_source(second)) if first and second else None
+    halves = (source_of(first), source_of(second)) if first and second else None
     return LocalInputs(
         half_maps=halves, window=float(window), step=float(step), threshold=float(threshold)
     )

@@ -28,6 +28,7 @@ PAGES: list[PageSpec] = [
     PageSpec("views/table.py", "Table & downloads", ":material/table_view:", "Results"),
     PageSpec("views/b_factors.py", "B-factors from Q", ":material/blur_on:", "Results"),
     PageSpec("views/local_resolution.py", "Local resolution", ":material/grain:", "Results"),
+    PageSpec("views/compare.py", "Compare", ":material/compare:", "Results"),
     PageSpec("views/archive.py", "Archive statistics", ":material/query_stats:", "Archive"),
     PageSpec("views/gallery.py", "Scenario gallery", ":material/photo_library:", "Learn"),
     PageSpec("views/radial.py", "Radial profile", ":material/radar:", "Learn"),

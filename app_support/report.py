@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_support.layout import file_stem, kept
+from app_support.layout import code_span, file_stem, kept
 from app_support.local_resolution import LocalInputs, LocalResult
 from app_support.state import Current
 from qscore.analysis import local_fsc
@@ -146,4 +146,5 @@ def report_button(result: Current, local: tuple[LocalResult, LocalInputs] | None
         on_click="ignore",
         help="One HTML file with every number and plot, readable offline, printable.",
     )
-    st.caption("The same file as `" + command_line(result, contour=level, bfactors=bfactors) + "`.")
+    command = command_line(result, contour=level, bfactors=bfactors)
+    st.caption(f"The same file as {code_span(command)}.")

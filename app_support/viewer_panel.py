@@ -23,7 +23,7 @@ import streamlit as st
 
 from app_support import state
 from app_support.cache import memo
-from app_support.layout import kept
+from app_support.layout import kept, plain
 from app_support.state import Current
 from qscore.analysis.contour import (
     ContourChoice,
@@ -39,6 +39,7 @@ from qscore.io.chimerax import cxc_text, defattr_text, residue_spec
 from qscore.plotting.figures import residue_label
 from qscore.plotting.viewer import (
     Focus,
+    Overlay,
     build_scene,
     scale_top,
     scene_json,
@@ -149,11 +150,14 @@ def _prune() -> None:
 FOLLOW = "[data-qs-scene]"
 
 
-def _scene_url(result: Current, focus: Focus | None) -> str | dict:
-    """The URL of the focus's scene (built and published once per result, residue and scale),
-    or the scene itself when the static folder cannot be written."""
+def _scene_url(
+    result: Current, focus: Focus | None, overlay: Overlay | None = None, overlay_key: str = ""
+) -> str | dict:
+    """The URL of the focus's scene (built and published once per result, residue, scale and
+    overlay, which ``overlay_key`` names), or the scene itself when the static folder cannot be
+    written."""
     q_top, _ = colour_scale_top(result)
-    key = f"scene|{result.key}|{focus.label if focus else ''}|{q_top:.6g}"
+    key = f"scene|{result.key}|{focus.label if focus else ''}|{q_top:.6g}|{overlay_key}"
 
     def compute() -> str | dict:
         scene = build_scene(
@@ -165,6 +169,7 @@ def _scene_url(result: Current, focus: Focus | None) -> str | dict:
             dmap=result.scored.dmap,
             contour=contour_for(result, focus) if focus is not None else None,
             stats=map_stats(result),
+            overlay=overlay,
         )
         scene["viewKey"] = hashlib.sha256(key.encode()).hexdigest()[:16]
         return _publish(scene_json(scene)) or scene
@@ -172,11 +177,19 @@ def _scene_url(result: Current, focus: Focus | None) -> str | dict:
     return memo(key, compute)
 
 
-def show_view(result: Current, focus: Focus | None, height: int) -> None:
+def show_view(
+    result: Current,
+    focus: Focus | None,
+    height: int,
+    *,
+    overlay: Overlay | None = None,
+    overlay_key: str = "",
+) -> None:
     """The viewer page (the same for every residue of a result, so the browser keeps it and its
-    WebGL context) and a tiny marker naming the scene it loads."""
+    WebGL context) and a tiny marker naming the scene it loads; ``overlay`` (named by
+    ``overlay_key``) draws a second model and/or map over the result's."""
     q_top, _ = colour_scale_top(result)
-    scene = _scene_url(result, focus)
+    scene = _scene_url(result, focus, overlay, overlay_key)
     if isinstance(scene, dict):
         st.iframe(viewer_html(scene, height=height), height=height + 110)
         return
@@ -231,7 +244,7 @@ def details(result: Current, focus: Focus | None) -> None:
         return
     row = result.analysis.residues.loc[result.selected]
     bands = expected_q(result.resolution, result.sigma) if result.resolution else None
-    st.markdown(f"#### {focus.label}")
+    st.markdown(f"#### {plain(focus.label)}")
     st.metric("Residue Q", f"{row['q']:.3f}", help="Mean Q over the residue's heavy atoms")
     if bands is not None:
         verdict = (
@@ -342,7 +355,7 @@ def chimerax_downloads(result: Current, focus: Focus | None) -> None:
     try:
         script, name, defattr, defattr_name = chimerax_files(result, focus)
     except QscoreError as exc:
-        st.caption(str(exc))
+        st.caption(plain(exc))
         return
     st.caption("Open in ChimeraX: save both files next to your map and model, then open the .cxc.")
     a, b = st.columns(2)

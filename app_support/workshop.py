@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_support import state, teaching
+from app_support import comparison, state, teaching
 from app_support.example import builtin
 from qscore.errors import QscoreError
 from qscore.plotting.teaching import (
@@ -296,18 +296,46 @@ def reasoning(example, lesson: Lesson, numbers: dict) -> None:
     st.markdown(f"**What was done.** {render(lesson.truth, numbers)}")
     st.markdown(f"**Why.** {render(lesson.reasoning, numbers)}")
     st.caption(f"The paper's {example.figure} shows the same situation in real EMDB entries.")
-    explore(example)
+    local_link(example)
 
 
-def explore(example) -> None:
-    """Where to look next: the Local resolution page, for scenarios with a local-resolution
-    map."""
+def local_link(example) -> None:
+    """A link to the Local resolution page, for scenarios with a local-resolution map."""
     if getattr(example, "local_resolution_path", None) is not None:
         st.page_link(
             "views/local_resolution.py",
             label="Local resolution page",
             icon=":material/blur_on:",
         )
+
+
+def explore(example) -> None:
+    """Where to look next (in the workshop bar): the Local resolution page, for scenarios with
+    a local-resolution map; the Compare page, for scenarios with poses to compare in two maps."""
+    local_link(example)
+    compare_button(st, example)
+
+
+def has_more(example) -> bool:
+    """True when :func:`explore` has somewhere to send the class for this scenario."""
+    return getattr(example, "local_resolution_path", None) is not None or bool(
+        example.expectation.get("compare")
+    )
+
+
+def compare_button(place, example) -> None:
+    """ "Compare the poses": the scenario's poses in both its maps on the Compare page (only for
+    scenarios with a comparison preset)."""
+    preset = example.expectation.get("compare")
+    if preset and place.button(
+        "Compare the poses",
+        key=f"qs.teach.compare.{example.key}",
+        icon=":material/compare:",
+        help="Opens this scenario on the Compare page: both poses in both maps, and whether "
+        "their difference exceeds the maps' noise.",
+    ):
+        comparison.open_comparison(example.key, preset.get("model"), preset.get("map"))
+        st.switch_page("views/compare.py")
 
 
 def questions(lesson: Lesson, numbers: dict) -> None:
@@ -408,8 +436,9 @@ def bar() -> None:
             outcome(example, lesson, compact=True)
         if numbers is not None:
             st.markdown(render(lesson.reasoning, numbers))
-        more = getattr(example, "local_resolution_path", None) is not None
-        story, exercises, *link = st.columns(3 if more else 2, vertical_alignment="center")
+        story, exercises, *link = st.columns(
+            3 if has_more(example) else 2, vertical_alignment="center"
+        )
         if link:
             with link[0]:
                 explore(example)

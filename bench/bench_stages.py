@@ -69,11 +69,12 @@ def run_once(map_path: str, model_path: str, out: str) -> dict[str, float]:
     clock = _Clock()
     from qscore import defaults
     from qscore.analysis.reference import default_reference
+    from qscore.analysis.summary import score_summary
     from qscore.cli import common
-    from qscore.cli import score as score_cli
     from qscore.engine import score
     from qscore.io.maps import read_map
     from qscore.io.models import read_model
+    from qscore.pipeline import Scored
 
     times["imports"], times["imports cpu"] = clock.mark()
     model = read_model(model_path)
@@ -100,14 +101,10 @@ def run_once(map_path: str, model_path: str, out: str) -> dict[str, float]:
     times["neighbour lists cpu"] = cpu * share
     times["scoring cpu"] = cpu * (1.0 - share)
 
-    class Scored:
-        pass
-
-    scored = Scored()
-    scored.result, scored.model, scored.dmap = result, model, dmap
+    scored = Scored(dmap=dmap, model=model, result=result)
     resolution = model.resolution
     reference = default_reference() if resolution is not None else None
-    doc = score_cli.summary(scored, resolution, reference, defaults.WINDOW)
+    doc = score_summary(scored, resolution, reference, defaults.WINDOW)
     times["aggregation"], times["aggregation cpu"] = clock.mark()
     common.write_json(doc, out)
     times["outputs"], times["outputs cpu"] = clock.mark()

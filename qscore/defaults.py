@@ -13,3 +13,8 @@ F_RANGE = (0.0, 300.0, 20.0)
 CC_THRESHOLD = 0.01
 #: Margin (Å) kept around the model when a large map is cropped.
 CROP_MARGIN = 8.0
+#: Local FSC from half maps: edge of the sliding window (Å), 5–7 times the resolution one
+#: expects to measure; spacing (Å) of the centres; FSC threshold (Rosenthal & Henderson's 0.143).
+LOCAL_FSC_WINDOW = 20.0
+LOCAL_FSC_STEP = 2.0
+LOCAL_FSC_THRESHOLD = 0.143

@@ -35,6 +35,10 @@ class ParameterError(QscoreError, ValueError):
     """A parameter is outside its valid range (sigma <= 0, resolution <= 0, ...)."""
 
 
+class EngineError(QscoreError):
+    """The scoring engine asked for is unknown or cannot run here (no compiled kernel)."""
+
+
 class ReferenceTableError(QscoreError):
     """The EMDB reference table is missing or malformed."""
 

@@ -184,6 +184,24 @@ def test_error_sentences_are_one_line() -> None:
     assert "KilledWorker" in error_sentence(KilledWorker("key", "worker", 3))
 
 
+def test_results_name_the_engine_that_scored(
+    manifest: Path, serial: dict, tmp_path: Path, monkeypatch
+) -> None:
+    entry = read_manifest(manifest)[3]
+    monkeypatch.setenv("QSCORE_ENGINE", "numpy")
+    row = write_outcome(tmp_path, score_entry(entry))
+    assert row["engine"] == "numpy" and row["status"] == "ok"
+    assert row["model_q"] == serial[entry.id].summary["model_q"]
+    assert read_entries(tmp_path)["engine"].tolist() == ["numpy"]
+    # A results folder written before the column existed still reads, with no engine named.
+    old = tmp_path / "before"
+    (old / "entries").mkdir(parents=True)
+    table = pd.DataFrame([{k: v for k, v in row.items() if k != "engine"}])
+    table.to_parquet(old / "entries" / f"{entry.id}.parquet")
+    frame = read_entries(old)
+    assert frame["model_q"].tolist() == [row["model_q"]] and frame["engine"].isna().all()
+
+
 # ----------------------------------------------------------------------------- cluster runs
 
 
@@ -209,6 +227,7 @@ def test_two_workers_give_the_serial_results(
         )
     assert list(frame["id"]) == [f"EMD-{1000 + i}" for i in range(N_ENTRIES)]
     assert (frame["status"] == "ok").all(), frame["error"].tolist()
+    assert (frame["engine"] == "compiled").all()
     assert calls[0] == (0, N_ENTRIES, f"0 ok, 0 failed, {N_ENTRIES} remaining")
     assert calls[-1] == (N_ENTRIES, N_ENTRIES, f"{N_ENTRIES} ok, 0 failed, 0 remaining")
     for row in frame.itertuples():

@@ -8,95 +8,31 @@ drew with WebGL and that the browser console stayed clean. Screenshots go to ``t
 from __future__ import annotations
 
 import io
-import os
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 
+from tests.browser_support import (
+    ARTIFACTS,
+    MAP,
+    MODEL,
+    Dashboard,
+    browser_skip_reason,
+    launch_chromium,
+)
+from tests.conftest import unavailable
+
 pytestmark = pytest.mark.browser
-
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "data" / "emd-30342"
-MAP = SHARED / "emd_30342_chainA_zone.mrc"
-MODEL = SHARED / "7cec_chainA.cif"
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = ROOT / "test-artifacts"
-LAUNCH_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def serve_app(startup: float = 120):
-    """Run the dashboard (``streamlit run app.py``) on a free port; yield its URL, then stop it.
-    For module fixtures of the browser tests."""
-    port = _free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.port",
-            str(port),
-            "--server.headless",
-            "true",
-        ],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env={**os.environ, "QSCORE_ALLOW_LOCAL_PATHS": "0"},
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + startup
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        process.kill()
-        pytest.fail(f"the dashboard did not start within {startup:g} s")
-    try:
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 @pytest.fixture(scope="module")
-def app_url():
+def app_url(tmp_path_factory):
     """The dashboard running in a subprocess; stopped after the module's tests."""
-    if not CHROMIUM.exists():
-        pytest.skip("chromium is not installed at /usr/bin/chromium (make browser installs it)")
-    if not (MAP.exists() and MODEL.exists()):
-        pytest.skip(f"the EMD-30342 test data {SHARED} is not available (../shared is absent)")
-    if not (ROOT / "static" / "vendor" / "3Dmol-min.js").exists():
-        pytest.skip("static/vendor/3Dmol-min.js is missing: run `make assets`")
-    pytest.importorskip("playwright.sync_api")
-    yield from serve_app()
+    reason = browser_skip_reason()
+    if reason:
+        unavailable(reason)
+    with Dashboard(tmp_path_factory.mktemp("uploads")) as dashboard:
+        yield dashboard.url
 
 
 @pytest.fixture(scope="module")
@@ -128,8 +64,9 @@ def test_upload_click_and_zoom(app_url, lowest_sidechain):
     label, resseq, q_value = lowest_sidechain
     console_errors: list[str] = []
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        browser = launch_chromium(pw)
         page = browser.new_page(viewport={"width": 1500, "height": 1400})
+        page.set_default_timeout(120_000)  # uploads wait for the app's rerun on a busy machine
         page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: console_errors.append(str(e)))
         page.goto(app_url)

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser_support import ARTIFACTS, CHROMIUM, LAUNCH_ARGS, Dashboard, upload
 from tests.conftest import require_browser
-from tests.test_browser import ARTIFACTS, CHROMIUM, LAUNCH_ARGS, serve_app
 
 pytestmark = pytest.mark.browser
 
@@ -40,10 +40,11 @@ def lessons():
 
 
 @pytest.fixture(scope="module")
-def app_url(lessons):
+def app_url(lessons, tmp_path_factory):
     """The dashboard in a subprocess, stopped after the module's tests."""
     require_browser()
-    yield from serve_app()
+    with Dashboard(tmp_path_factory.mktemp("uploads")) as dashboard:
+        yield dashboard.url
 
 
 def settle(page, pause: int = 800) -> None:
@@ -255,9 +256,7 @@ def test_opening_a_scenario_over_uploads_asks_and_switches(app_url, lessons):
         page.goto(f"{app_url}/gallery")
         expect(page.get_by_text("Large fonts", exact=True)).to_be_visible(timeout=SLOW)
         settle(page)
-        inputs = page.locator('[data-testid="stFileUploaderDropzoneInput"]')
-        inputs.nth(0).set_input_files(example.map_path)
-        inputs.nth(1).set_input_files(example.model_path)
+        upload(page, example.map_path, example.model_path)
         expect(page.get_by_text("map.mrc + model.cif").first).to_be_visible(timeout=SLOW)
         settle(page)
         card = gallery_card(page, example.key)

@@ -8,14 +8,13 @@ import sys
 import numpy as np
 import pytest
 
-from qscore.engine import compiled, scoring
+from qscore.engine import compiled, scoring, shells
 from qscore.errors import DenseModelError
 from qscore.io.maps import DensityMap
+from tests.conftest import needs
 from tests.test_engine import gaussian_map, make_model
 
-pytestmark = pytest.mark.skipif(
-    not compiled.available(), reason="the compiled kernel is not built in this environment"
-)
+pytestmark = needs(compiled.available(), "the compiled kernel is not built in this environment")
 
 
 def _grid_args(values=None):
@@ -58,11 +57,11 @@ def test_score_refuses_neighbour_indices_outside_the_model():
     dist = np.ones((1, 1))
     count = np.ones(1, dtype=np.int64)
     values, origin, voxel, to_index = _grid_args()
-    radii = scoring._RADII
+    radii = shells.RADII
     with pytest.raises(ValueError, match="neighbour index out of range"):
         compiled.kernel().score(
             centres, nb, nb.astype(np.float32), True, idx, dist, count, values, origin, voxel,
-            to_index, radii, np.ones_like(radii), scoring._UNIT, scoring._UNIT_OFFSETS, 1,
+            to_index, radii, np.ones_like(radii), shells.UNIT, shells.UNIT_OFFSETS, 1,
             np.empty(1),
         )  # fmt: skip
 
@@ -86,10 +85,10 @@ def test_the_kernel_is_loaded_only_when_needed(code):
 
 def _reference_shell(centre, radius, neighbours, single_check):
     """MapQ's rule for one shell, spelled out point by point in float64 (no shortcuts)."""
-    lim2 = (scoring.REJECT_FACTOR * radius) ** 2
+    lim2 = (shells.REJECT_FACTOR * radius) ** 2
     rounded = neighbours.astype(np.float32).astype(np.float64)
-    for t in range(len(scoring._UNIT_OFFSETS) - 1):
-        unit = scoring._UNIT[scoring._UNIT_OFFSETS[t] : scoring._UNIT_OFFSETS[t + 1]]
+    for t in range(len(shells.UNIT_OFFSETS) - 1):
+        unit = shells.UNIT[shells.UNIT_OFFSETS[t] : shells.UNIT_OFFSETS[t + 1]]
         accepted = []
         for u in unit:
             p = np.array([centre[a] + radius * u[a] for a in range(3)])
@@ -104,7 +103,7 @@ def _reference_shell(centre, radius, neighbours, single_check):
                     break
             if not rejected:
                 accepted.append(p)
-        if len(accepted) >= scoring.MIN_POINTS:
+        if len(accepted) >= shells.MIN_POINTS:
             return np.array(accepted)
     return np.zeros((0, 3))
 
@@ -118,9 +117,9 @@ def test_points_on_the_rejection_threshold_are_settled_exactly(single_check, off
     rng = np.random.default_rng(7)
     for trial in range(40):
         centre = offset + rng.uniform(-5, 5, 3)
-        radius = float(scoring._RADII[rng.integers(5, len(scoring._RADII))])
+        radius = float(shells.RADII[rng.integers(5, len(shells.RADII))])
         t = int(rng.integers(0, 6))
-        unit = scoring._UNIT[scoring._UNIT_OFFSETS[t] : scoring._UNIT_OFFSETS[t + 1]]
+        unit = shells.UNIT[shells.UNIT_OFFSETS[t] : shells.UNIT_OFFSETS[t + 1]]
         picks = rng.choice(len(unit), size=3, replace=False)
         neighbours = []
         for k in picks:
@@ -128,14 +127,14 @@ def test_points_on_the_rejection_threshold_are_settled_exactly(single_check, off
             w = rng.normal(size=3)
             w /= np.linalg.norm(w)
             gap = 0.0 if trial % 2 else rng.uniform(0.0, 1e-3)
-            neighbours.append(p + (scoring.REJECT_FACTOR * radius - gap) * w)
+            neighbours.append(p + (shells.REJECT_FACTOR * radius - gap) * w)
         neighbours.append(centre + rng.normal(size=3) * radius)
         nb = np.array(neighbours)
         dist = np.linalg.norm(nb - centre, axis=1)
         order = np.argsort(dist, kind="stable")
         got = compiled.shell_points(
             centre, radius, nb, nb.astype(np.float32), order, dist[order],
-            single_check=single_check, unit=scoring._UNIT, set_offsets=scoring._UNIT_OFFSETS,
+            single_check=single_check, unit=shells.UNIT, set_offsets=shells.UNIT_OFFSETS,
         )  # fmt: skip
         expected = _reference_shell(centre, radius, nb, single_check)
         np.testing.assert_array_equal(got, expected, err_msg=f"trial {trial}")
@@ -169,4 +168,4 @@ def test_crowded_atoms_use_their_nearest_neighbours_and_say_so():
     dmap = gaussian_map(model.xyz, 0.8, voxel=0.5)
     result = scoring.score(dmap, model, selection=np.array([0]))
     assert np.isfinite(result.q[0])
-    assert any(f"only the nearest {scoring.NEIGHBOUR_LIMIT}" in n for n in result.notes)
+    assert any(f"only the nearest {shells.NEIGHBOUR_LIMIT}" in n for n in result.notes)

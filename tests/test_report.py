@@ -321,7 +321,7 @@ def offline_page(html: Path):
     require_browser()
     from playwright import sync_api
 
-    from .test_browser import LAUNCH_ARGS
+    from .browser_support import LAUNCH_ARGS
 
     url = html.resolve().as_uri()
     log: dict[str, list[str]] = {"blocked": [], "requested": [], "errors": []}
@@ -372,7 +372,7 @@ def test_the_report_in_chromium_with_the_network_blocked(emd_run):
     """Headless Chromium opens the file with every request outside it blocked and recorded: none
     is attempted, every plot is drawn, every shown number is the command line's, and the page
     prints on A4. Screenshots and the PDF go to ``test-artifacts/``."""
-    from .test_browser import ARTIFACTS
+    from .browser_support import ARTIFACTS
 
     html, _, score_doc, bfactor_doc = emd_run
     ARTIFACTS.mkdir(exist_ok=True)
@@ -468,7 +468,7 @@ def test_a_local_resolution_file_that_is_not_a_map_is_one_sentence(tmp_path, cap
 def test_the_local_resolution_report_in_chromium(local_example, tmp_path):
     """The two-domain scenario with its local-resolution map: every plot is drawn offline, the
     local figure's two panels included, and every number shown is ``qscore score``'s."""
-    from .test_browser import ARTIFACTS
+    from .browser_support import ARTIFACTS
 
     example = local_example
     html = tmp_path / "local.html"

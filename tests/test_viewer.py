@@ -10,9 +10,10 @@ import gemmi
 import numpy as np
 import pytest
 
-from qscore.analysis.contour import MapStats, residue_contour
+from qscore.analysis.contour import MapStats
 from qscore.io.maps import DensityMap, sample
 from qscore.plotting import viewer
+from tests.viewer_data import residue_scene
 
 HOSTILE = "</script><script>alert(1)</script>"
 
@@ -80,27 +81,8 @@ def scored(emd30342_pair):
     return dmap, model, result.q, residues_frame(model, result.q)
 
 
-def _focus(model, q, row, label="A X"):
-    atoms = np.arange(model.residues.at[row, "start"], model.residues.at[row, "stop"])
-    atoms = atoms[model.heavy[atoms]]
-    return viewer.Focus(label, atoms, q[atoms])
-
-
 def _scene(dmap, model, q, residues, row):
-    focus = _focus(model, q, row)
-    stats = MapStats.of(dmap)
-    contour = residue_contour(dmap, model.xyz[focus.atoms], focus.q, q_good=0.2, stats=stats)
-    scene = viewer.build_scene(
-        model,
-        q,
-        residues["q"].to_numpy(),
-        0.38,
-        focus=focus,
-        dmap=dmap,
-        contour=contour,
-        stats=stats,
-    )
-    return focus, contour, scene
+    return residue_scene(dmap, model, q, residues["q"].to_numpy(), row)
 
 
 def _cif_rows(text: str) -> list[dict]:

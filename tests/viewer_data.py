@@ -109,3 +109,26 @@ def tiled_pair(folder: Path, tiles: tuple[int, int, int] = (4, 3, 2)) -> tuple[P
     write_map(map_path, DensityMap(values, base.origin, base.voxel_size, source="tiled"))
     n_atoms = sum(len(r) for ch in model for r in ch)
     return map_path, model_path, n_atoms
+
+
+def residue_scene(dmap, model, q, residue_q, row: int, *, label: str = "A X", q_good: float = 0.2):
+    """The focus, default contour and 3D scene of residue ``row`` (heavy atoms) with its map."""
+    from qscore.analysis.contour import MapStats, residue_contour
+    from qscore.plotting import viewer
+
+    atoms = np.arange(model.residues.at[row, "start"], model.residues.at[row, "stop"])
+    atoms = atoms[model.heavy[atoms]]
+    focus = viewer.Focus(label, atoms, q[atoms])
+    stats = MapStats.of(dmap)
+    contour = residue_contour(dmap, model.xyz[atoms], focus.q, q_good=q_good, stats=stats)
+    scene = viewer.build_scene(
+        model,
+        q,
+        np.asarray(residue_q),
+        0.38,
+        focus=focus,
+        dmap=dmap,
+        contour=contour,
+        stats=stats,
+    )
+    return focus, contour, scene

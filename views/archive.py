@@ -10,7 +10,8 @@ import pandas as pd
 import streamlit as st
 
 from app_support import state, workshop
-from app_support.layout import chart_config, kept
+from app_support.layout import chart_config, kept, plain
+from app_support.uploads import file_input
 from qscore.analysis import archive
 from qscore.analysis.context import archive_note
 from qscore.analysis.reference import ReferenceTable, load_reference
@@ -49,18 +50,18 @@ st.markdown(
     "How Q-scores of deposited map–model pairs depend on resolution, and how the expected "
     "values (Q_peak and the 95% band) were derived from them (paper §2–3 and §7)."
 )
-upload = st.file_uploader(
+upload = file_input(
     "Reference table (CSV with columns id, resolution, qscore)",
-    type=["csv"],
+    types=["csv"],
     key="qs.reference_upload",
     help="Leave empty to use the default EMDB table. The table is also used for Q_relative on "
     "the overview page.",
 )
 if upload is not None:
     try:
-        state.set_reference(load_reference(upload.getvalue(), name=upload.name))
+        state.set_reference(load_reference(upload.path, name=upload.name))
     except QscoreError as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.error(plain(exc), icon=":material/error:")
 elif st.session_state.get(state.REFERENCE) is not None:
     state.set_reference(None)
 table = state.reference()
@@ -85,11 +86,11 @@ selection = (float(chosen[0]), float(chosen[1]))
 try:
     stats = statistics(key, selection, table)
 except QscoreError as exc:
-    st.error(str(exc), icon=":material/error:")
+    st.error(plain(exc), icon=":material/error:")
     st.stop()
 selected = stats["selected"]
 st.caption(
-    f"Reference: {table.describe()}. Fitted: "
+    f"Reference: {plain(table.describe())}. Fitted: "
     f"{archive.describe_selection(selected.entries, table.entries, selection)}."
 )
 

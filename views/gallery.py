@@ -142,6 +142,7 @@ for number, example in enumerate(examples, start=1):
         if scored is not None:
             _numbers(numbers, example, scored)
         _open_button(numbers, example)
+        workshop.compare_button(numbers, example)
         if lesson is not None:
             with story:
                 if teaching.predict_first():

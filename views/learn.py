@@ -7,7 +7,7 @@ import streamlit as st
 
 from app_support import state, teaching, workshop
 from app_support.example import builtin
-from app_support.layout import kept
+from app_support.layout import kept, plain
 from qscore.analysis.expected import expected_q
 from qscore.analysis.reference import default_reference
 from qscore.analysis.relative import relative_q
@@ -209,7 +209,7 @@ with relative:
         picture.plotly_chart(
             relative_histogram_figure(reference, ranked, font_size=size), key="qs-learn-relative"
         )
-        picture.caption(f"Reference: {reference.describe()}.")
+        picture.caption(f"Reference: {plain(reference.describe())}.")
 
 with more:
     text, picture = teaching.text_and_figure()

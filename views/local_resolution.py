@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_support import selection
-from app_support.layout import chart_config, download, file_stem, kept, require_result
+from app_support.layout import chart_config, download, file_stem, kept, plain, require_result
 from app_support.local_resolution import inputs, local_result
 from app_support.report import report_button
 from app_support.viewer_panel import (
@@ -46,10 +46,10 @@ try:
     with st.spinner("Local resolution at the model's atoms…"):
         local = local_result(result, chosen)
 except QscoreError as exc:
-    st.error(str(exc), icon=":material/error:")
+    st.error(plain(exc), icon=":material/error:")
     st.stop()
 for note in local.notes:
-    st.caption(note)
+    st.caption(plain(note))
 
 summary = local.summary
 readings = summary["local_reading_counts"]

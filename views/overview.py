@@ -7,7 +7,7 @@ import math
 import streamlit as st
 
 from app_support import state, teaching, workshop
-from app_support.layout import chart_config, require_result
+from app_support.layout import chart_config, plain, require_result
 from qscore.analysis.context import archive_note, peak_delta, score_context
 from qscore.analysis.expected import verdict_heading
 from qscore.plotting.figures import archive_figure
@@ -86,9 +86,9 @@ if context:
             )
             st.markdown(context["relative_interpretation"])
     for note in context["notes"]:
-        st.caption(f"ℹ️ {note}")
+        st.caption(f"ℹ️ {plain(note)}")
     if context["reference"]:
-        st.caption(f"Reference table: {context['reference']}")
+        st.caption(f"Reference table: {plain(context['reference'])}")
 
 if result.reference is not None:
     note = archive_note(result.sigma)
@@ -121,7 +121,7 @@ right.dataframe(
     column_config={"Q": st.column_config.NumberColumn(format="%.3f")},
 )
 for note in scored.result.notes:
-    st.caption(f"ℹ️ {note}")
+    st.caption(f"ℹ️ {plain(note)}")
 st.caption(
     f"{scored.result.atoms_scored:,} atoms scored in {scored.result.seconds:.2f} s "
     f"(sigma {result.sigma:g}, {result.mode})."

@@ -20,6 +20,7 @@ import numpy as np
 import scipy.fft as sfft
 from numpy.lib.stride_tricks import sliding_window_view
 
+from qscore import defaults
 from qscore.errors import ParameterError
 from qscore.io.maps import DensityMap
 from qscore.progress import Progress
@@ -37,11 +38,11 @@ __all__ = [
 ]
 
 #: Edge of the sliding window (Å): 5–7 times the resolution one expects to measure.
-DEFAULT_WINDOW = 20.0
+DEFAULT_WINDOW = defaults.LOCAL_FSC_WINDOW
 #: Spacing (Å) of the centres at which the local FSC is computed.
-DEFAULT_STEP = 2.0
+DEFAULT_STEP = defaults.LOCAL_FSC_STEP
 #: FSC threshold for half maps (Rosenthal & Henderson's 0.143).
-DEFAULT_THRESHOLD = 0.143
+DEFAULT_THRESHOLD = defaults.LOCAL_FSC_THRESHOLD
 #: Fraction of the mask radius over which the soft edge falls from 1 to 0.
 MASK_EDGE = 0.5
 #: Windows transformed at once (bounded memory: about 100 MB per 1000 windows of 24³).

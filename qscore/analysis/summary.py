@@ -36,9 +36,9 @@ def score_summary(
     Returns
     -------
     dict
-        ``map``, ``model``, ``sigma``, ``mode``, ``seconds``, ``atoms_outside``, the model
-        summary (``model_q``, ``model_q_polymer``, ``atoms_scored``, ``chains``, ``types``),
-        ``notes`` and, with a resolution, the keys of
+        ``map``, ``model``, ``sigma``, ``mode``, ``engine``, ``seconds``, ``atoms_outside``,
+        the model summary (``model_q``, ``model_q_polymer``, ``atoms_scored``, ``chains``,
+        ``types``), ``notes`` and, with a resolution, the keys of
         :func:`qscore.analysis.context.score_context`.
     """
     result, model, dmap = scored.result, scored.model, scored.dmap
@@ -47,6 +47,7 @@ def score_summary(
         "model": model.source,
         "sigma": result.sigma,
         "mode": result.mode,
+        "engine": result.engine,
         "seconds": round(result.seconds, 4),
         "atoms_outside": result.atoms_outside,
         **model_summary(model, result.q),

@@ -74,6 +74,7 @@ SUMMARY_SCHEMA = pa.schema(
         ("resolution", pa.float64()),
         ("sigma", pa.float64()),
         ("mode", pa.string()),
+        ("engine", pa.string()),
         ("status", pa.string()),
         ("error", pa.string()),
         ("model_q", pa.float64()),
@@ -135,6 +136,7 @@ class Outcome:
     notes: tuple[str, ...] = ()
     map_identity: str = ""
     model_identity: str = ""
+    engine: str = ""
 
 
 # --------------------------------------------------------------------------- file identity
@@ -331,6 +333,7 @@ def score_entry(entry: Entry, mode: str = defaults.MODE, threads: int | None = N
             summary=summary,
             residues=residues,
             notes=tuple(result.notes),
+            engine=result.engine,
             **identities,
         )
     except Exception as exc:
@@ -382,6 +385,7 @@ def summary_row(outcome: Outcome, reference: ReferenceTable | None = None) -> di
         "resolution": outcome.resolution,
         "sigma": entry.sigma,
         "mode": outcome.mode,
+        "engine": outcome.engine,
         "status": outcome.status,
         "error": outcome.error,
         "model_q": _float(summary.get("model_q")),

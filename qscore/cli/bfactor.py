@@ -9,6 +9,7 @@ from qscore import defaults
 from qscore.cli.common import (
     add_json_option,
     add_map_model_arguments,
+    add_sigma_and_mode_options,
     check_outputs,
     emit,
     progress_bar,
@@ -49,19 +50,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="map resolution in Å for the model maps (default: the mmCIF's "
         "_em_3d_reconstruction.resolution)",
     )
-    parser.add_argument(
-        "--sigma",
-        type=float,
-        default=defaults.SIGMA,
-        help=f"width of the Q-score reference Gaussian in Å (default {defaults.SIGMA})",
-    )
-    parser.add_argument(
-        "--mode",
-        choices=defaults.MODES,
-        default=defaults.MODE,
-        help="Q-score sampling: direct (MapQ's single-process path, default) or "
-        "mapq-multiprocess (MapQ's voxel-aligned resampling)",
-    )
+    add_sigma_and_mode_options(parser)
     add_f_range_argument(parser)
     parser.add_argument(
         "--cif", metavar="F", help="write the model as mmCIF with the new B-factors"

@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from qscore import defaults
 from qscore.errors import ParameterError
 from qscore.io.jsondoc import json_text
 
@@ -18,6 +19,23 @@ def add_map_model_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the positional ``MAP`` and ``MODEL`` file arguments."""
     parser.add_argument("map", metavar="MAP", help="density map (.mrc .map .ccp4 .mrcs, or .gz)")
     parser.add_argument("model", metavar="MODEL", help="atomic model (.pdb .cif .ent, or .gz)")
+
+
+def add_sigma_and_mode_options(parser: argparse.ArgumentParser) -> None:
+    """Add ``--sigma`` and ``--mode``, the engine's parameters."""
+    parser.add_argument(
+        "--sigma",
+        type=float,
+        default=defaults.SIGMA,
+        help=f"width of the reference Gaussian in Å (default {defaults.SIGMA}, as EMDB)",
+    )
+    parser.add_argument(
+        "--mode",
+        choices=defaults.MODES,
+        default=defaults.MODE,
+        help="direct: MapQ's single-process sampling (default); mapq-multiprocess: MapQ's "
+        "voxel-aligned resampling, as in EMDB's multi-process runs",
+    )
 
 
 def add_json_option(parser: argparse.ArgumentParser) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from qscore.analysis import local_fsc
+from qscore import defaults
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -35,9 +35,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the two half maps (same grid): local resolution is estimated by a local FSC",
     )
     for flag, default, metavar, what in (
-        ("--locres-window", local_fsc.DEFAULT_WINDOW, "Å", "edge of the local FSC window"),
-        ("--locres-step", local_fsc.DEFAULT_STEP, "Å", "spacing of the local FSC centres"),
-        ("--fsc-threshold", local_fsc.DEFAULT_THRESHOLD, "T", "FSC value defining resolution"),
+        ("--locres-window", defaults.LOCAL_FSC_WINDOW, "Å", "edge of the local FSC window"),
+        ("--locres-step", defaults.LOCAL_FSC_STEP, "Å", "spacing of the local FSC centres"),
+        ("--fsc-threshold", defaults.LOCAL_FSC_THRESHOLD, "T", "FSC value defining resolution"),
     ):
         unit = " Å" if metavar == "Å" else ""
         group.add_argument(

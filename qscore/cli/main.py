@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "bfactor": ("qscore.cli.bfactor", "atomic B-factors from Q-scores, CC and CC-mean"),
     "batch": ("qscore.cli.batch", "score many map/model pairs on a Dask cluster"),
     "report": ("qscore.cli.report", "a self-contained HTML report of the map-model fit"),
+    "compare": ("qscore.cli.compare", "per-residue Q differences of two models or two maps"),
 }
 
 

@@ -12,6 +12,7 @@ from qscore.cli import local_resolution
 from qscore.cli.common import (
     add_json_option,
     add_map_model_arguments,
+    add_sigma_and_mode_options,
     check_outputs,
     emit,
     progress_bar,
@@ -53,14 +54,10 @@ def add_chimerax_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def add_scoring_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add ``--sigma``, ``--resolution``, ``--mode``, ``--reference`` and ``--window``: how the
-    model is scored and put in context (``qscore score`` and ``qscore report``)."""
-    parser.add_argument(
-        "--sigma",
-        type=float,
-        default=defaults.SIGMA,
-        help=f"width of the reference Gaussian in Å (default {defaults.SIGMA}, as EMDB)",
-    )
+    """Add ``--sigma`` and ``--mode`` (as every scoring command), ``--resolution``, ``--reference``
+    and ``--window``: how the model is scored and put in context (``qscore score`` and ``qscore
+    report``)."""
+    add_sigma_and_mode_options(parser)
     parser.add_argument(
         "--resolution",
         type=float,
@@ -68,13 +65,6 @@ def add_scoring_arguments(parser: argparse.ArgumentParser) -> None:
         help="reported map resolution in Å, for Q_peak, the 95%% band and Q_relative "
         "(default: the EM resolution recorded in the mmCIF, _em_3d_reconstruction.resolution, "
         "if any; a diffraction resolution is never used)",
-    )
-    parser.add_argument(
-        "--mode",
-        choices=defaults.MODES,
-        default=defaults.MODE,
-        help="direct: MapQ's single-process sampling (default); mapq-multiprocess: MapQ's "
-        "voxel-aligned resampling, as in EMDB's multi-process runs",
     )
     parser.add_argument("--reference", metavar="CSV", help="EMDB reference table for Q_relative")
     parser.add_argument("--window", type=float, default=defaults.WINDOW, metavar="W")
@@ -190,7 +180,7 @@ def _text(doc: dict[str, Any]) -> str:
     """A short human summary."""
     lines = [
         f"{doc['model']} in {doc['map']}: {doc['atoms_scored']} atoms scored in "
-        f"{doc['seconds']:.2f} s (sigma {doc['sigma']:g}, {doc['mode']})",
+        f"{doc['seconds']:.2f} s (sigma {doc['sigma']:g}, {doc['mode']}, {doc['engine']} engine)",
         f"Model Q-score: {doc['model_q']:.3f}",
     ]
     for chain, q in doc["chains"].items():

@@ -11,6 +11,7 @@ The extension checks every array it is given (dtype, shape, C-contiguity, writab
 
 from __future__ import annotations
 
+import importlib
 import os
 from dataclasses import dataclass
 from types import ModuleType
@@ -28,11 +29,9 @@ def _load() -> ModuleType | None:
     global _MODULE, _MISSING
     if _MODULE is None and _MISSING is None:
         try:
-            from qscore.engine import _kernel
+            _MODULE = importlib.import_module("qscore.engine._kernel")
         except ImportError as exc:
             _MISSING = str(exc) or type(exc).__name__
-        else:
-            _MODULE = _kernel
     return _MODULE
 
 
@@ -98,6 +97,37 @@ class CellIndex:
     order: np.ndarray
 
 
+def cell_layout(xyz: np.ndarray, reach: float) -> tuple[np.ndarray, float, np.ndarray]:
+    """The cells of :func:`cell_index`: their corner, width and number along x, y, z.
+
+    Parameters
+    ----------
+    xyz : numpy.ndarray
+        Atom coordinates, shape (m, 3), Å.
+    reach : float
+        The largest search radius the cells will serve.
+
+    Returns
+    -------
+    lo : numpy.ndarray
+        The corner of the first cell (the atoms' smallest coordinates).
+    size : float
+        The cells' width: ``reach``, doubled until there are at most ``4·m + 1000`` cells.
+    dims : numpy.ndarray
+        int64 number of cells along x, y, z.
+    """
+    xyz = _f64(xyz, -1, 3)
+    m = len(xyz)
+    lo = xyz.min(axis=0) if m else np.zeros(3)
+    span = (xyz.max(axis=0) - lo) if m else np.zeros(3)
+    size = float(reach)
+    while True:
+        dims = (np.floor(span / size) + 1).astype(np.int64)
+        if float(np.prod(dims.astype(np.float64))) <= 4 * m + 1000:
+            return lo, size, dims
+        size *= 2.0
+
+
 def cell_index(xyz: np.ndarray, reach: float) -> CellIndex:
     """Sort atoms into cells at least ``reach`` wide (wider when the atoms are spread thinly).
 
@@ -115,14 +145,7 @@ def cell_index(xyz: np.ndarray, reach: float) -> CellIndex:
     """
     xyz = _f64(xyz, -1, 3)
     m = len(xyz)
-    lo = xyz.min(axis=0) if m else np.zeros(3)
-    span = (xyz.max(axis=0) - lo) if m else np.zeros(3)
-    size = float(reach)
-    while True:
-        dims = (np.floor(span / size) + 1).astype(np.int64)
-        if float(np.prod(dims.astype(np.float64))) <= 4 * m + 1000:
-            break
-        size *= 2.0
+    lo, size, dims = cell_layout(xyz, reach)
     start = np.empty(int(np.prod(dims)) + 1, dtype=np.int64)
     order = np.empty(m, dtype=np.int64)
     kernel().cell_sort(xyz, _f64(lo, 3), size, dims, start, order)

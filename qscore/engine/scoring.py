@@ -6,10 +6,15 @@ that no other non-hydrogen atom of the model comes strictly closer to than 0.9·
 with at least 8 such points is kept whole, and a shell with no such try is left out. Q is the
 Pearson correlation of the samples with a Gaussian of width ``sigma``.
 
-The compiled kernel (a C extension, ``qscore/engine/_kernel.c``, parallel with OpenMP where the
-compiler has it) works atom by atom, so results do not depend on the number of threads. Atoms are
-scored in chunks: each chunk's neighbour lists are built from one cell index of the whole model,
-used and dropped, so memory stays linear in the atoms with a small constant.
+Two engines compute the same numbers. The compiled kernel (a C extension,
+``qscore/engine/_kernel.c``, parallel with OpenMP where the compiler has it) works atom by atom,
+so results do not depend on the number of threads. Atoms are scored in chunks: each chunk's
+neighbour lists are built from one cell index of the whole model, used and dropped, so memory
+stays linear in the atoms with a small constant. The NumPy reference
+(:mod:`qscore.engine.numpy_engine`) is vectorized over atoms and points.
+:func:`qscore.engine.choice.choose_engine` picks one (``QSCORE_ENGINE``, or the NumPy engine when
+the kernel was not built); :func:`score` and :func:`atom_samples` take an ``engine`` argument
+that overrides it.
 """
 
 from __future__ import annotations
@@ -21,59 +26,42 @@ import numpy as np
 
 from qscore import defaults
 from qscore.engine import compiled
+from qscore.engine.choice import choose_engine
 from qscore.engine.correlation import pearson
 from qscore.engine.packing import check_packing
+from qscore.engine.shells import (
+    CENTRE_WEIGHT,
+    NEIGHBOUR_LIMIT,
+    REACH,
+    reference_values,
+    shell_radii,
+    spiral_points,
+)
+from qscore.engine.shells import RADII as _RADII
+from qscore.engine.shells import UNIT as _UNIT
+from qscore.engine.shells import UNIT_OFFSETS as _UNIT_OFFSETS
 from qscore.errors import DenseModelError, NoOverlapError, ParameterError
-from qscore.io.maps import DensityMap, inside_map, outside_message
+from qscore.io.maps import DensityMap, inside_map, outside_message, sample
 from qscore.io.models import AtomModel
 from qscore.progress import Progress
 
-#: Number of spiral points of each try (8, 10, …, 106) and the minimum accepted per shell.
-MIN_POINTS = 8
-N_TRIES = 50
-CENTRE_WEIGHT = 8
-#: Rejection radius as a fraction of the shell radius.
-REJECT_FACTOR = 0.9
+__all__ = [
+    "Progress",
+    "RadialSamples",
+    "ScoreResult",
+    "atom_samples",
+    "overall_q",
+    "sample_points",
+    "score",
+    "shell_radii",
+    "spiral_points",
+]
+
 #: Atoms scored per call of the kernel (their neighbour lists exist only for that call).
 _CHUNK = 8192
-#: Neighbours kept per atom: the nearest ones within reach. A folded protein has at most about
-#: 25 heavy atoms within 3.8 Å of any atom, so this only binds in unphysically dense models.
-NEIGHBOUR_LIMIT = 128
 #: Refuse a model whose atoms would each need more than this many distance tests on average to
 #: find their neighbours (about 75 in a folded protein): the work would grow as atoms².
 CANDIDATE_LIMIT = 4096
-
-
-def shell_radii(step: float = 0.1, to_radius: float = 2.0) -> np.ndarray:
-    """Shell radii built by repeated addition, as MapQ does (0.1, 0.2, 0.30000000000000004, …)."""
-    radii = []
-    r = step
-    while r < to_radius + 0.001:
-        radii.append(r)
-        r += step
-    return np.array(radii)
-
-
-def spiral_points(n: int) -> np.ndarray:
-    """MapQ's deterministic spiral of ``n`` unit vectors from the −z to the +z pole."""
-    k = np.arange(1, n + 1)
-    h = -1.0 + 2.0 * (k - 1) / (n - 1)
-    phi = np.arccos(h)
-    theta = np.zeros(n)
-    for i in range(1, n - 1):
-        theta[i] = (theta[i - 1] + 3.6 / np.sqrt(n * (1.0 - h[i] * h[i]))) % (2.0 * np.pi)
-    return np.stack([np.sin(phi) * np.cos(theta), np.sin(phi) * np.sin(theta), np.cos(phi)], axis=1)
-
-
-def _spiral_table() -> tuple[np.ndarray, np.ndarray]:
-    """All 50 spirals concatenated, with the start offset of each."""
-    sets = [spiral_points(MIN_POINTS + 2 * i) for i in range(N_TRIES)]
-    offsets = np.cumsum([0] + [len(s) for s in sets]).astype(np.int64)
-    return np.ascontiguousarray(np.concatenate(sets)), offsets
-
-
-_UNIT, _UNIT_OFFSETS = _spiral_table()
-_RADII = shell_radii()
 
 
 def overall_q(q: np.ndarray, scored: np.ndarray) -> float:
@@ -106,7 +94,8 @@ class ScoreResult:
     """Per-atom Q aligned with the model (NaN where not scored) and how it was obtained.
 
     ``scored`` marks the atoms whose Q the engine computed (non-hydrogen atoms of the selection);
-    hydrogens carry a copy of their heavy atom's Q and are not in it.
+    hydrogens carry a copy of their heavy atom's Q and are not in it. ``engine`` names the engine
+    that computed it: ``"compiled"`` or ``"numpy"``.
     """
 
     q: np.ndarray
@@ -119,6 +108,7 @@ class ScoreResult:
     notes: tuple[str, ...] = field(default=())
     #: Seconds spent per stage ("neighbour lists", "scoring").
     timings: dict[str, float] = field(default_factory=dict, compare=False)
+    engine: str = "compiled"
 
     @property
     def model_q(self) -> float:
@@ -138,22 +128,44 @@ class RadialSamples:
     q: float
 
 
-def _reach() -> float:
-    """Distance within which an atom can reject a point of the largest shell (1.9·R), plus room."""
-    return (1.0 + REJECT_FACTOR) * float(_RADII[-1]) + 1e-3
-
-
 def _grid(dmap: DensityMap) -> compiled.GridArrays:
     """The map's arrays as the kernel reads them."""
     return compiled.GridArrays.of(dmap.values, dmap.origin, dmap.voxel_size, dmap.to_index)
 
 
-def sample_points(dmap: DensityMap, points: np.ndarray, threads: int | None = None) -> np.ndarray:
-    """Trilinear map values at points (float32 precision, 0 outside), as the engine samples."""
+def sample_points(
+    dmap: DensityMap,
+    points: np.ndarray,
+    threads: int | None = None,
+    *,
+    engine: str | None = None,
+) -> np.ndarray:
+    """Trilinear map values at points (float32 precision, 0 outside), as the engines sample.
+
+    Parameters
+    ----------
+    dmap : DensityMap
+        The map.
+    points : numpy.ndarray
+        ``(n, 3)`` Cartesian points (Å).
+    threads : int, optional
+        Threads of the compiled kernel (default ``QSCORE_THREADS`` or the machine's cores).
+    engine : str, optional
+        ``"compiled"``, ``"numpy"`` or ``"auto"``; default ``QSCORE_ENGINE`` (auto).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n,)`` float64 values, the same from both engines.
+    """
+    if choose_engine(engine) == "numpy":
+        return sample(dmap, points).astype(np.float64)
     return compiled.sample(points, _grid(dmap), threads or compiled.default_threads())
 
 
-def resample_to_aligned_lattice(dmap: DensityMap, lo: np.ndarray, hi: np.ndarray) -> DensityMap:
+def resample_to_aligned_lattice(
+    dmap: DensityMap, lo: np.ndarray, hi: np.ndarray, *, engine: str | None = None
+) -> DensityMap:
     """The map re-interpolated on nodes at integer multiples of the voxel size (MapQ multi-process).
 
     MapQ's multi-process path writes each worker a sub-map whose origin is rounded to a multiple
@@ -165,7 +177,9 @@ def resample_to_aligned_lattice(dmap: DensityMap, lo: np.ndarray, hi: np.ndarray
     the skewed axes. (MapQ rounds the sub-map origin along the Cartesian axes while its nodes run
     along the skewed ones, so its lattice depends on how the atoms were split among processes;
     the skewed-frame lattice is the split-independent one, and the same as MapQ's for 90° cells.)
+    Either ``engine`` gives the same values (see :func:`sample_points`).
     """
+    engine = choose_engine(engine)
     step = np.asarray(dmap.voxel_size, dtype=np.float64)
     if dmap.is_orthogonal:
         low, high = np.asarray(lo, dtype=np.float64), np.asarray(hi, dtype=np.float64)
@@ -185,7 +199,7 @@ def resample_to_aligned_lattice(dmap: DensityMap, lo: np.ndarray, hi: np.ndarray
         plane[:, 2] = z
         if not dmap.is_orthogonal:
             plane[:] = plane @ dmap.axes.T
-        values[iz] = sample_points(dmap, plane).reshape(xs.shape)
+        values[iz] = sample_points(dmap, plane, engine=engine).reshape(xs.shape)
     origin = first * step
     return DensityMap(
         values=values,
@@ -209,14 +223,15 @@ def _check(sigma: float, mode: str) -> None:
 
 @dataclass(frozen=True)
 class _Prepared:
-    """Everything the kernel needs for a set of scored atoms."""
+    """Everything an engine needs for a set of scored atoms (the cell index: compiled only)."""
 
+    engine: str
     scored: np.ndarray
     centres: np.ndarray
     nb_xyz: np.ndarray
     nb_xyz32: np.ndarray
     single_precision_check: bool
-    index: compiled.CellIndex
+    index: compiled.CellIndex | None
     dmap: DensityMap
     grid: compiled.GridArrays
     gvals: np.ndarray
@@ -230,6 +245,7 @@ def _prepare(
     mode: str,
     selection: np.ndarray | None,
     threads: int | None,
+    engine: str,
 ) -> _Prepared:
     """The cell index of the neighbours, the (possibly resampled) grid and the reference Gaussian.
 
@@ -247,15 +263,21 @@ def _prepare(
     nb_xyz = np.ascontiguousarray(model.xyz[heavy], dtype=np.float64)
     centres = np.ascontiguousarray(model.xyz[scored], dtype=np.float64)
     threads = threads or compiled.default_threads()
-    index = compiled.cell_index(nb_xyz, _reach())
-    _check_density(index, centres, model.source)
+    if engine == "compiled":
+        index = compiled.cell_index(nb_xyz, REACH)
+        _check_density(compiled.candidates(index, centres, REACH), len(centres), model.source)
+    else:
+        from qscore.engine import numpy_engine  # SciPy's k-d tree only when this engine runs
+
+        index = None
+        _check_density(numpy_engine.candidates(centres, nb_xyz), len(centres), model.source)
     if mode == "mapq-multiprocess":
         margin = defaults.CROP_MARGIN
         dmap = resample_to_aligned_lattice(
-            dmap, centres.min(axis=0) - margin, centres.max(axis=0) + margin
+            dmap, centres.min(axis=0) - margin, centres.max(axis=0) + margin, engine=engine
         )
-    gvals = np.exp(-0.5 * (_RADII / sigma) ** 2)
     return _Prepared(
+        engine=engine,
         scored=scored,
         centres=centres,
         nb_xyz=nb_xyz,
@@ -264,15 +286,16 @@ def _prepare(
         index=index,
         dmap=dmap,
         grid=_grid(dmap),
-        gvals=gvals,
+        gvals=reference_values(sigma),
         threads=threads,
     )
 
 
-def _check_density(index: compiled.CellIndex, centres: np.ndarray, label: str) -> None:
-    """Refuse, with a sentence, atoms packed so densely that the neighbour search turns quadratic."""
-    n = len(centres)
-    total = compiled.candidates(index, centres, _reach())
+def _check_density(total: int, n: int, label: str) -> None:
+    """Refuse, with a sentence, atoms packed so densely that the neighbour search turns quadratic.
+
+    ``total`` is how many atoms the search would look at for the ``n`` scored atoms.
+    """
     if total <= CANDIDATE_LIMIT * n + 1_000_000:
         return
     raise DenseModelError(
@@ -292,6 +315,7 @@ def score(
     selection: np.ndarray | None = None,
     progress: Progress | None = None,
     threads: int | None = None,
+    engine: str | None = None,
 ) -> ScoreResult:
     """Per-atom Q-scores of ``model`` in ``dmap``, as MapQ computes them.
 
@@ -314,12 +338,16 @@ def score(
         ``progress(done, total, stage)`` as scoring advances.
     threads : int, optional
         Threads of the compiled kernel (``QSCORE_THREADS`` or the machine's cores by default);
-        it never changes the result.
+        it never changes the result, and the NumPy engine ignores it.
+    engine : {"compiled", "numpy", "auto"}, optional
+        The engine; ``QSCORE_ENGINE`` by default (auto: the compiled kernel if it was built,
+        else the NumPy engine). Both give the same numbers.
 
     Returns
     -------
     ScoreResult
-        ``q`` per atom (NaN where not scored), ``model_q``, and how it was obtained.
+        ``q`` per atom (NaN where not scored), ``model_q``, and how it was obtained
+        (``engine``: the engine that computed it).
 
     Raises
     ------
@@ -329,8 +357,11 @@ def score(
         The atoms are packed far too densely (coordinates in nm, a pile-up).
     ParameterError
         Sigma or the mode is not valid.
+    EngineError
+        The engine is unknown, or ``compiled`` was asked for but not built.
     """
     _check(sigma, mode)
+    chosen = choose_engine(engine)
     start = time.perf_counter()
     check_packing(model.xyz[model.heavy], label=f"The model {model.source}".rstrip())
     if selection is not None and np.asarray(selection).dtype == bool:
@@ -353,22 +384,36 @@ def score(
             f"{outside} of {n_selected} atoms lie outside the map; their samples outside the "
             "map count as 0, so their Q-scores are unreliable."
         )
-    prep = _prepare(dmap, model, sigma, mode, selection, threads)
+    prep = _prepare(dmap, model, sigma, mode, selection, threads, chosen)
     total = len(prep.scored)
-    q_scored = np.empty(total)
     timings = {"neighbour lists": 0.0, "scoring": 0.0}
-    crowded = 0
     if progress:
         progress(0, total, "scoring atoms")
-    for lo in range(0, total, _CHUNK):
-        hi = min(lo + _CHUNK, total)
-        crowded += _run_kernel(prep, lo, hi, q_scored[lo:hi], timings)
-        if progress:
-            progress(hi, total, "scoring atoms")
+    if chosen == "numpy":
+        from qscore.engine import numpy_engine
+
+        middle = time.perf_counter()
+        q_scored, crowded = numpy_engine.q_scores(
+            prep.dmap,
+            prep.centres,
+            prep.nb_xyz,
+            prep.gvals,
+            single_precision_check=prep.single_precision_check,
+            progress=progress,
+        )
+        timings["scoring"] = time.perf_counter() - middle
+    else:
+        q_scored = np.empty(total)
+        crowded = 0
+        for lo in range(0, total, _CHUNK):
+            hi = min(lo + _CHUNK, total)
+            crowded += _run_kernel(prep, lo, hi, q_scored[lo:hi], timings)
+            if progress:
+                progress(hi, total, "scoring atoms")
     if crowded:
         notes.append(
             f"{crowded} atoms have more than {NEIGHBOUR_LIMIT} other atoms within "
-            f"{_reach():.1f} Å (a folded protein has at most about 25); only the nearest "
+            f"{REACH:.1f} Å (a folded protein has at most about 25); only the nearest "
             f"{NEIGHBOUR_LIMIT} were used to place their shell points."
         )
     q = np.full(model.n_atoms, np.nan)
@@ -386,6 +431,7 @@ def score(
         scored=scored,
         notes=(*model.notes, *dmap.notes, *notes),
         timings=timings,
+        engine=chosen,
     )
 
 
@@ -393,10 +439,11 @@ def _run_kernel(
     prep: _Prepared, lo: int, hi: int, out: np.ndarray, timings: dict[str, float]
 ) -> int:
     """Q of scored atoms ``lo:hi`` into ``out``; returns how many had their neighbours capped."""
+    assert prep.index is not None, "the compiled engine's cell index"
     start = time.perf_counter()
     centres = prep.centres[lo:hi]
     idx, dist, count, over = compiled.neighbours(
-        prep.index, centres, _reach(), NEIGHBOUR_LIMIT, prep.threads
+        prep.index, centres, REACH, NEIGHBOUR_LIMIT, prep.threads
     )
     middle = time.perf_counter()
     out[:] = compiled.score(
@@ -423,29 +470,24 @@ def _copy_to_hydrogens(model: AtomModel, q: np.ndarray) -> None:
     q[h] = q[model.hydrogen_parent[h]]
 
 
-def atom_samples(
-    dmap: DensityMap,
-    model: AtomModel,
-    index: int,
-    *,
-    sigma: float = defaults.SIGMA,
-    mode: str = defaults.MODE,
-) -> RadialSamples:
-    """The points, radii and map values the engine uses for atom ``index``, and its Q."""
-    _check(sigma, mode)
-    if model.is_hydrogen[index]:
-        raise ParameterError("Hydrogen atoms are not scored; pick a heavy atom.")
-    prep = _prepare(dmap, model, sigma, mode, np.array([index]), None)
-    c = prep.centres[0]
+def _shells_of_one_atom(prep: _Prepared) -> list[np.ndarray]:
+    """The accepted points of every shell of the one prepared atom, from the chosen engine."""
+    if prep.engine == "numpy":
+        from qscore.engine import numpy_engine
+
+        near, _ = numpy_engine.find_neighbours(
+            prep.centres, prep.nb_xyz, single_precision_check=prep.single_precision_check
+        )
+        shells = [numpy_engine.shell_points(prep.centres, float(r), near) for r in _RADII]
+        return [points[0, : count[0]] for points, count in shells]
+    assert prep.index is not None, "the compiled engine's cell index"
     idx, dist, count, _ = compiled.neighbours(
-        prep.index, prep.centres, _reach(), NEIGHBOUR_LIMIT, prep.threads
+        prep.index, prep.centres, REACH, NEIGHBOUR_LIMIT, prep.threads
     )
     k = int(count[0])
-    points = [c[None, :].repeat(CENTRE_WEIGHT, axis=0)]
-    radius = [np.zeros(CENTRE_WEIGHT)]
-    for r in _RADII:
-        shell = compiled.shell_points(
-            c,
+    return [
+        compiled.shell_points(
+            prep.centres[0],
             r,
             prep.nb_xyz,
             prep.nb_xyz32,
@@ -455,11 +497,60 @@ def atom_samples(
             unit=_UNIT,
             set_offsets=_UNIT_OFFSETS,
         )
+        for r in _RADII
+    ]
+
+
+def atom_samples(
+    dmap: DensityMap,
+    model: AtomModel,
+    index: int,
+    *,
+    sigma: float = defaults.SIGMA,
+    mode: str = defaults.MODE,
+    engine: str | None = None,
+) -> RadialSamples:
+    """The points, radii and map values the engine uses for atom ``index``, and its Q.
+
+    Parameters
+    ----------
+    dmap : DensityMap
+        The map.
+    model : AtomModel
+        The model (every non-hydrogen atom is a neighbour).
+    index : int
+        The atom, a heavy atom of ``model``.
+    sigma : float
+        Width of the reference Gaussian (Å).
+    mode : str
+        ``"direct"`` or ``"mapq-multiprocess"``.
+    engine : str, optional
+        As for :func:`score`; both engines give the same samples.
+
+    Returns
+    -------
+    RadialSamples
+        The centre 8 times and every accepted shell point, their radii, map and reference values.
+
+    Raises
+    ------
+    ParameterError
+        For a bad sigma or mode, or a hydrogen atom.
+    """
+    _check(sigma, mode)
+    if model.is_hydrogen[index]:
+        raise ParameterError("Hydrogen atoms are not scored; pick a heavy atom.")
+    chosen = choose_engine(engine)
+    prep = _prepare(dmap, model, sigma, mode, np.array([index]), None, chosen)
+    c = prep.centres[0]
+    points = [c[None, :].repeat(CENTRE_WEIGHT, axis=0)]
+    radius = [np.zeros(CENTRE_WEIGHT)]
+    for r, shell in zip(_RADII, _shells_of_one_atom(prep), strict=True):
         points.append(shell)
         radius.append(np.full(len(shell), r))
     pts = np.concatenate(points)
     rad = np.concatenate(radius)
-    values = sample_points(prep.dmap, pts)
+    values = sample_points(prep.dmap, pts, engine=chosen)
     reference = np.exp(-0.5 * (rad / sigma) ** 2)
     q = pearson(values, reference)
     return RadialSamples(

@@ -528,10 +528,15 @@ def _check_length(label: str, header: _Header, available: int) -> _Header:
 def _fractional_index(
     origin: np.ndarray, voxel: np.ndarray, axes: np.ndarray, points: np.ndarray
 ) -> np.ndarray:
-    """Fractional grid indices (x, y, z order) of Cartesian points; exact for 90° cells."""
+    """Fractional grid indices (x, y, z order) of Cartesian points; exact for 90° cells.
+
+    For a skewed cell the offset goes through the index matrix one row at a time, summed left to
+    right as the compiled kernel does, so both give the same index to the last bit.
+    """
     offset = np.asarray(points, dtype=np.float64) - origin
     if not np.array_equal(axes, np.eye(3)):
-        offset = offset @ np.linalg.inv(axes).T
+        m, (ox, oy, oz) = np.linalg.inv(axes), np.moveaxis(offset, -1, 0)
+        offset = np.stack([m[r, 0] * ox + m[r, 1] * oy + m[r, 2] * oz for r in range(3)], -1)
     return offset / voxel
 
 

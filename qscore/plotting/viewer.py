@@ -17,6 +17,9 @@ Pure functions (no Streamlit). Design points:
   rounded to 1/64 σ before gzip, which compresses it several-fold.
 * Strings from files reach the page only inside JSON (``json.dumps``, ``<`` ``>`` ``&`` escaped), are
   quoted as mmCIF tokens, and are shown with ``textContent`` or canvas labels, never as HTML.
+* A second model and a second map can be drawn over the first (the Compare page,
+  :class:`Overlay`): the model's atoms in :data:`OVERLAY_COLOUR`, the map's mesh in
+  :data:`OVERLAY_MESH` at the same σ level as the first map's (each in its own σ).
 * 3Dmol.js is loaded from ``js_url`` (served locally), never from a CDN. The CCP4 header places
   the box as 3Dmol.js reads it: it adds ORIGIN to NSTART *in grid units*, so NSTART holds the
   integer part of origin / voxel and ORIGIN the remainder.
@@ -48,6 +51,9 @@ WHITE = np.array([247, 247, 247], dtype=float)
 BLUE = np.array([33, 102, 172], dtype=float)
 BACKGROUND = "#3a3d44"
 MESH_COLOUR = "#8fd18f"
+#: Colours of a second model and of a second map's mesh drawn over the first.
+OVERLAY_COLOUR = "#ff5ccf"
+OVERLAY_MESH = "#ffa640"
 #: Residues with an atom within this distance (Å) of the selected residue are in its scene.
 CONTEXT_RADIUS = 16.0
 #: Margin (Å) of the density box around the selected residue.
@@ -139,14 +145,33 @@ class Focus:
     q: np.ndarray
 
 
+@dataclass(frozen=True, eq=False)
+class Overlay:
+    """A second model and/or a second map drawn over the first (the Compare page's superposition).
+
+    ``atoms`` (indices into ``model``) are drawn as cartoon and thin sticks in
+    :data:`OVERLAY_COLOUR`, with their ``q`` (aligned with ``model``'s atoms, optional) shown on
+    hover; ``dmap``'s mesh, cropped like the first map's, in :data:`OVERLAY_MESH` at the same σ
+    level as the first map's, ``stats`` being ``dmap``'s mean and σ.
+    """
+
+    model: AtomModel | None = None
+    atoms: np.ndarray | None = None
+    q: np.ndarray | None = None
+    dmap: DensityMap | None = None
+    stats: MapStats | None = None
+
+
 _PLAIN_TOKEN = re.compile(r"[A-Za-z0-9][^\s'\"]*")
 _RESERVED = ("data_", "loop_", "save_", "global_", "stop_")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def cif_token(value: object) -> str:
     """``value`` as one mmCIF token: bare when safe, otherwise quoted (quotes it cannot hold
-    are replaced), so no file-derived name can break the table."""
-    text = " ".join(str(value).split())
+    are replaced, control characters become ``_``), so no file-derived name can break the
+    table."""
+    text = _CONTROL.sub("_", " ".join(str(value).split()))
     if not text:
         return "."
     if _PLAIN_TOKEN.fullmatch(text) and not text.lower().startswith(_RESERVED):
@@ -298,6 +323,7 @@ def build_scene(
     context_radius: float = CONTEXT_RADIUS,
     neighbour_radius: float = NEIGHBOUR_RADIUS,
     residue_colours: list[str] | None = None,
+    overlay: Overlay | None = None,
 ) -> dict:
     """The data of one 3D view, ready for :func:`scene_json`.
 
@@ -320,6 +346,9 @@ def build_scene(
     residue_colours : list of str, optional
         A hex colour per residue ("" for none) for the cartoon instead of the residue-Q scale
         (a categorical reading such as the local-resolution verdict); atoms keep the Q scale.
+    overlay : Overlay, optional
+        A second model and/or map drawn over the first (its map only with a focus and a
+        density box of the first map).
 
     Returns
     -------
@@ -327,7 +356,8 @@ def build_scene(
         ``cif`` (text), per-atom ``q``, ``d`` (Å to the focus, None without one), ``k`` (kind
         code: 0 polymer, 1 ligand/glycan, 2 water, 3 ion) and ``focus`` (indices), the colour
         ``levels``, ``label``, ``trace`` (one atom per residue), and with a map ``density``
-        (base64 gzip CCP4 in σ + offset) and ``contour`` (σ level, mean, σ, reference).
+        (base64 gzip CCP4 in σ + offset) and ``contour`` (σ level, mean, σ, reference); with an
+        overlay, ``overlay`` (``cif``, ``q``, ``colour``; ``density``, ``mesh``).
     """
     residue_q = np.asarray(residue_q, dtype=float)
     if focus is not None and focus.atoms.size:
@@ -368,7 +398,26 @@ def build_scene(
             "max": SLIDER_SIGMA[1],
             "reference": contour.reference,
         }
+    if overlay is not None:
+        centre = model.xyz[focus.atoms] if focus is not None and "density" in scene else None
+        scene["overlay"] = _overlay_scene(overlay, centre)
     return scene
+
+
+def _overlay_scene(overlay: Overlay, centre: np.ndarray | None) -> dict:
+    """The overlay's part of a scene: model B's atoms and map B's density around ``centre``."""
+    part: dict = {"colour": OVERLAY_COLOUR, "mesh": OVERLAY_MESH}
+    atoms = np.asarray(overlay.atoms if overlay.atoms is not None else [], dtype=np.int64)
+    if overlay.model is not None and atoms.size:
+        no_q = np.full(len(overlay.model.residues), np.nan)
+        part["cif"] = model_cif(overlay.model, atoms, no_q, 1.0)
+        if overlay.q is not None:
+            part["q"] = _rounded(np.asarray(overlay.q, dtype=float)[atoms], 3)
+    if overlay.dmap is not None and centre is not None:
+        stats = overlay.stats or MapStats.of(overlay.dmap)
+        raw = density_ccp4(overlay.dmap, centre, stats=stats)
+        part["density"] = base64.b64encode(gzip.compress(raw, mtime=0)).decode("ascii")
+    return part
 
 
 def scene_json(scene: dict) -> str:
@@ -434,6 +483,7 @@ _SCRIPT = """
   var $ = function (id) { return document.getElementById(id); };
   var status = $("qs-status");
   var v = null, S = null, label = null, volume = null, surface = null, pending = false;
+  var mA = null, mB = null, volumeB = null, surfaceB = null;
   var loaded = null, loading = null;
   function now() { return Math.round(window.performance.now()); }
   function store(key, value) {
@@ -452,6 +502,7 @@ _SCRIPT = """
   function kindOf(a) { return S.k[a.serial]; }
   function focused(a) { return S.inFocus[a.serial] === true; }
   function near(a, r) { return S.d !== null && S.d[a.serial] <= r; }
+  function inA(test) { return {model: mA, predicate: test}; }
 
   function restyle(draw) {
     var r = parseFloat($("qs-near").value);
@@ -459,26 +510,31 @@ _SCRIPT = """
     var hasFocus = S.focus.length > 0;
     $("qs-near-text").textContent = r.toFixed(1) + " \\u00c5";
     v.setStyle({}, {});
-    v.setStyle({predicate: function (a) { return kindOf(a) === 0 && !focused(a); }},
+    v.setStyle(inA(function (a) { return kindOf(a) === 0 && !focused(a); }),
       S.trace || hasFocus
         ? {cartoon: {style: "trace", colorfunc: residueColour,
                      thickness: hasFocus ? 0.12 : 0.3, opacity: hasFocus ? 0.4 : 1.0}}
         : {cartoon: {colorfunc: residueColour, thickness: 0.4}});
-    v.addStyle({predicate: function (a) {
+    v.addStyle(inA(function (a) {
       return kindOf(a) === 1 && !focused(a) && (!hasFocus || !near(a, r));
-    }}, {stick: {radius: 0.12, colorfunc: atomColour, opacity: hasFocus ? 0.5 : 1.0}});
-    v.addStyle({predicate: function (a) { return kindOf(a) === 2 && showWater && !focused(a); }},
+    }), {stick: {radius: 0.12, colorfunc: atomColour, opacity: hasFocus ? 0.5 : 1.0}});
+    v.addStyle(inA(function (a) { return kindOf(a) === 2 && showWater && !focused(a); }),
       {sphere: {radius: 0.22, colorfunc: atomColour}});
-    v.addStyle({predicate: function (a) { return kindOf(a) === 3 && showIon && !focused(a); }},
+    v.addStyle(inA(function (a) { return kindOf(a) === 3 && showIon && !focused(a); }),
       {sphere: {radius: 0.45, colorfunc: atomColour}});
     if (hasFocus) {
-      v.addStyle({predicate: function (a) {
+      v.addStyle(inA(function (a) {
         var k = kindOf(a);
         return !focused(a) && near(a, r) &&
           (k < 2 || (k === 2 && showWater) || (k === 3 && showIon));
-      }}, {stick: {radius: 0.08, colorfunc: atomColour}});
-      v.addStyle({predicate: focused}, {stick: {radius: 0.22, colorfunc: atomColour},
+      }), {stick: {radius: 0.08, colorfunc: atomColour}});
+      v.addStyle(inA(focused), {stick: {radius: 0.22, colorfunc: atomColour},
         sphere: {radius: 0.3, colorfunc: atomColour}});
+    }
+    if (mB) {
+      var c = S.overlay.colour;
+      v.setStyle({model: mB}, {cartoon: {color: c, thickness: 0.3},
+        stick: {color: c, radius: 0.15}});
     }
     if (draw) v.render();
   }
@@ -490,6 +546,7 @@ _SCRIPT = """
   function drawMesh() {
     pending = false;
     if (surface) { v.removeShape(surface); surface = null; }
+    if (surfaceB) { v.removeShape(surfaceB); surfaceB = null; }
     if (!volume) { return; }
     var sigma = parseFloat($("qs-level").value);
     $("qs-level-text").textContent = levelText(sigma);
@@ -498,7 +555,13 @@ _SCRIPT = """
       surface = v.addIsosurface(volume, {isoval: sigma + S.contour.offset, color: S.mesh,
         wireframe: true, linewidth: 1, opacity: 0.95, smoothness: 1,
         coords: S.focusPoints, seldist: S.meshZone});
+      if (volumeB) {
+        surfaceB = v.addIsosurface(volumeB, {isoval: sigma + S.contour.offset,
+          color: S.overlay.mesh, wireframe: true, linewidth: 1, opacity: 0.95, smoothness: 1,
+          coords: S.focusPoints, seldist: S.meshZone});
+      }
     }
+    status.dataset.overlayMesh = surfaceB ? "1" : "0";
     status.dataset.meshDraws = String(parseInt(status.dataset.meshDraws || "0", 10) + 1);
   }
   function scheduleMesh() {
@@ -541,12 +604,15 @@ _SCRIPT = """
       });
     } else {
       v.removeAllModels(); v.removeAllShapes(); v.removeAllLabels();
-      surface = null; label = null;
+      surface = null; surfaceB = null; label = null;
     }
     S = scene;
     S.inFocus = {}; scene.focus.forEach(function (i) { S.inFocus[i] = true; });
-    var model = v.addModel(scene.cif, "cif");
+    var model = mA = v.addModel(scene.cif, "cif");
     var atoms = model.selectedAtoms({});
+    var over = scene.overlay || {};
+    mB = over.cif ? v.addModel(over.cif, "cif") : null;
+    status.dataset.overlayAtoms = mB ? String(mB.selectedAtoms({}).length) : "0";
     S.focusPoints = atoms.filter(focused).map(function (a) { return {x: a.x, y: a.y, z: a.z}; });
     marks.parsed = now();
     var present = {2: false, 3: false};
@@ -555,9 +621,10 @@ _SCRIPT = """
     $("qs-ion-box").classList.toggle("qs-off", !present[3]);
     var hasFocus = scene.focus.length > 0;
     $("qs-near").parentNode.classList.toggle("qs-off", !hasFocus);
-    volume = null;
+    volume = null; volumeB = null;
     if (scene.density && scene.contour) {
       volume = new $3Dmol.VolumeData(scene.density, "ccp4.gz");
+      if (over.density) { volumeB = new $3Dmol.VolumeData(over.density, "ccp4.gz"); }
       $("qs-level").min = scene.contour.min; $("qs-level").max = scene.contour.max;
       $("qs-level").value = scene.contour.sigma;
       status.dataset.autoContour = scene.contour.sigma.toFixed(2);
@@ -567,15 +634,17 @@ _SCRIPT = """
     });
     v.setHoverable({}, true, function (atom) {
       if (label || atom.serial === undefined) return;
-      var value = S.q[atom.serial];
-      label = v.addLabel(atom.chain + " " + atom.resi + " " + atom.resn + " " + atom.atom +
+      var isB = mB !== null && atom.model === mB.getID();
+      var qs = isB ? (S.overlay.q || []) : S.q;
+      var value = qs[atom.serial] === undefined ? null : qs[atom.serial];
+      label = v.addLabel((isB ? "B: " : "") + atom.chain + " " + atom.resi + " " + atom.resn + " " + atom.atom +
         "  Q " + (value === null ? "n/a" : value.toFixed(3)),
         {position: atom, backgroundColor: "#000000", backgroundOpacity: 0.75,
          fontColor: "#ffffff", fontSize: 15, inFront: true});
       status.dataset.hover = "1";
     }, function () { if (label) { v.removeLabel(label); label = null; } });
     restyle(false);
-    if (hasFocus) { v.zoomTo({predicate: focused}); v.zoom(0.8); } else { v.zoomTo(); }
+    if (hasFocus) { v.zoomTo(inA(focused)); v.zoom(0.8); } else { v.zoomTo({model: mA}); }
     try {
       var saved = store("qs-view:" + scene.viewKey);
       if (saved) { v.setView(JSON.parse(saved)); }

@@ -99,6 +99,7 @@ class Example:
     sigma: float = SIGMA
     expectation: dict[str, Any] = field(default_factory=dict)
     variants: dict[str, Path] = field(default_factory=dict)
+    maps: dict[str, Path] = field(default_factory=dict)
     local_resolution_path: Path | None = None
     half_map_paths: tuple[Path, Path] | None = None
 
@@ -282,7 +283,9 @@ class _Scenario:
     instead (:func:`~qscore.synthetic.regions.simulate_regions`, each region's B-factors
     calibrated), and the true local-resolution map and two half maps are written too. The written
     model is the truth, with ``shift`` = (chain, residues, Å) moved away from the model, and
-    ``variants`` are further models made from the truth. Files record ``resolution``.
+    ``variants`` are further models made from the truth. ``other_maps`` = (name, seed) are more
+    maps simulated from the truth with their own noise (another dataset). Files record
+    ``resolution``.
     """
 
     key: str
@@ -301,6 +304,7 @@ class _Scenario:
     shift: tuple[str, list[int], float] | None = None
     name: str | None = None
     variants: dict[str, Callable[[gemmi.Structure], gemmi.Structure]] = field(default_factory=dict)
+    other_maps: tuple[tuple[str, int], ...] = ()
     regions: tuple[str, list[int], float] | None = None
 
 
@@ -349,6 +353,16 @@ def _generate(scenario: _Scenario, folder: Path) -> None:
         model.name = scenario.name
     variants = {name: make(truth) for name, make in scenario.variants.items()}
     _write_pair(folder, model, dmap, scenario.resolution, variants)
+    for name, seed in scenario.other_maps:
+        other = simulate_map(
+            truth,
+            d,
+            noise=scenario.noise,
+            sharpen_b=scenario.sharpen_b,
+            seed=seed,
+            source=f"{scenario.source} ({name})",
+        )
+        write_map(folder / f"map_{name}.mrc", other)
 
 
 def _example(scenario: _Scenario) -> Example:
@@ -364,6 +378,7 @@ def _example(scenario: _Scenario) -> Example:
         model_path=folder / "model.cif",
         expectation=copy.deepcopy(scenario.expectation),
         variants={name: folder / f"model_{name}.cif" for name in scenario.variants},
+        maps={name: folder / f"map_{name}.mrc" for name, _ in scenario.other_maps},
         local_resolution_path=folder / "local_resolution.mrc" if scenario.regions else None,
         half_map_paths=(folder / "half_map_1.mrc", folder / "half_map_2.mrc")
         if scenario.regions
@@ -517,8 +532,9 @@ _SCENARIOS: dict[str, _Scenario] = {
             title="Two poses for one ligand",
             explanation=(
                 "The protein with a bound ligand (LIG) in a map reported at 2.5 Å. Two modellers "
-                "placed the ligand differently, and both put its rings into the density. Which "
-                "pose does the map support?"
+                "placed the ligand differently, and both put its rings into the density. A second "
+                "map of the same complex (another dataset at 2.5 Å) comes with it. Which pose does "
+                "the map support?"
             ),
             figure="Fig. 4(e–j)",
             resolution=2.5,
@@ -526,9 +542,11 @@ _SCENARIOS: dict[str, _Scenario] = {
             source="ligand",
             base=lambda: add_ligand(scenario_model(), seed=3),
             variants={"correct": lambda truth: truth, "flipped": _flipped_ligand},
+            other_maps=(("second", 15),),
             expectation={
                 "model": "near_peak",
                 "higher": {"chain": "L", "better": "correct", "worse": "flipped"},
+                "compare": {"model": "flipped", "map": "second"},
             },
         ),
         _Scenario(

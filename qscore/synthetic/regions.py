@@ -36,10 +36,11 @@ from qscore.analysis.local_fsc import (
     SlidingWindows,
     crossing_resolution,
 )
+from qscore.analysis.noise import lowpass_filter
 from qscore.errors import ParameterError
 from qscore.io.maps import DensityMap
 from qscore.synthetic.calibration import NOISE, b_profile, base_b
-from qscore.synthetic.simulate import box_for, envelope_mask, lowpass_multiplier, model_density
+from qscore.synthetic.simulate import box_for, envelope_mask, model_density
 
 __all__ = ["RegionMaps", "simulate_regions"]
 
@@ -87,7 +88,7 @@ def _part(st: gemmi.Structure, keep: np.ndarray) -> gemmi.Structure:
 
 
 def _filtered(field: np.ndarray, voxel: float, resolution: float) -> np.ndarray:
-    multiplier = lowpass_multiplier(field.shape, voxel, resolution)
+    multiplier = lowpass_filter(field.shape, voxel, resolution)
     return sfft.irfftn(sfft.rfftn(field) * multiplier, s=field.shape)
 
 

@@ -17,16 +17,12 @@ import gemmi
 import numpy as np
 import scipy.fft as sfft
 
+from qscore.analysis.noise import ENVELOPE, lowpass_filter
 from qscore.checks import check_resolution
 from qscore.errors import ParameterError
 from qscore.io.maps import DensityMap
 
-__all__ = ["box_for", "envelope_mask", "lowpass_multiplier", "model_density", "simulate_map"]
-
-#: Half-width of the raised-cosine edge of the low-pass filter, as a fraction of 1/d.
-EDGE = 0.08
-#: Distance (Å) from an atom within which voxels count as "molecule" for the noise level.
-ENVELOPE = 2.0
+__all__ = ["box_for", "envelope_mask", "model_density", "simulate_map"]
 
 
 def _structure(model: gemmi.Structure | str) -> gemmi.Structure:
@@ -69,21 +65,6 @@ def model_density(
     return np.ascontiguousarray(np.array(calc.grid, copy=False).transpose(2, 1, 0))
 
 
-def lowpass_multiplier(
-    shape_zyx: Sequence[int], voxel: float, resolution: float, sharpen_b: float = 0.0
-) -> np.ndarray:
-    """Fourier multiplier (rfft layout): raised-cosine cut at 1/d times exp(-B s²/4)."""
-    fz = sfft.fftfreq(shape_zyx[0], d=voxel)
-    fy = sfft.fftfreq(shape_zyx[1], d=voxel)
-    fx = sfft.rfftfreq(shape_zyx[2], d=voxel)
-    s2 = fz[:, None, None] ** 2 + fy[None, :, None] ** 2 + fx[None, None, :] ** 2
-    s = np.sqrt(s2)
-    cut = 1.0 / resolution
-    lo, hi = cut * (1.0 - EDGE), cut * (1.0 + EDGE)
-    edge = 0.5 * (1.0 + np.cos(np.pi * np.clip((s - lo) / (hi - lo), 0.0, 1.0)))
-    return edge * np.exp(-0.25 * sharpen_b * s2)
-
-
 def simulate_map(
     structure_or_model: gemmi.Structure | str,
     resolution: float,
@@ -123,7 +104,7 @@ def simulate_map(
     xyz = np.array([a.pos.tolist() for a in atoms])
     origin, shape_xyz = box_for(xyz, step, padding)
     signal = model_density(st, origin, shape_xyz, step)
-    multiplier = lowpass_multiplier(signal.shape, step, resolution, sharpen_b)
+    multiplier = lowpass_filter(signal.shape, step, resolution, sharpen_b)
     filtered = sfft.irfftn(sfft.rfftn(signal) * multiplier, s=signal.shape)
     values = filtered
     if noise > 0:
