@@ -20,7 +20,7 @@ from app_support.cache import Source, model_for, source_from_path
 from app_support.example import builtin
 from app_support.layout import plain
 from app_support.settings import settings
-from app_support.teaching import chosen_key, sidebar_example
+from app_support.teaching import chosen_key, sidebar_example, uploads_set_aside
 from app_support.uploads import file_input, hold, restore, size_text, source_of
 from qscore import defaults
 from qscore.errors import QscoreError
@@ -242,6 +242,8 @@ def sidebar() -> Inputs:
     map_source = model_source = None
     if settings().allow_local_paths:
         map_source, model_source, error = _path_sources()
+    if uploads_set_aside(map_upload, model_upload):
+        map_upload = model_upload = None
     if map_source is None:
         map_source, model_source, note = _choose(map_upload, model_upload, pair)
         if pair is not None and map_upload is None and model_upload is None:
@@ -258,7 +260,8 @@ def sidebar() -> Inputs:
         )
     is_example = map_source is None or model_source is None
     suggested: float | None = None
-    example = (sidebar_example() or builtin()) if is_example else None
+    scenario = sidebar_example()  # also draws the teaching furniture, whatever is shown
+    example = (scenario or builtin()) if is_example else None
     if is_example:
         if (map_upload is None) != (model_upload is None):
             st.sidebar.info("Upload both a map and a model; until then the example is shown.")

@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
+from app_support import workshop
 from app_support.pages import sections
 from app_support.state import Current, current, stale
 from qscore.errors import QscoreError
@@ -59,15 +60,17 @@ def navigation():
 
 
 def header(result: Current | None) -> None:
-    """One line saying what is shown: the inputs, resolution, sigma, mode and model Q."""
-    if result is None:
+    """One line saying what is shown: the inputs, resolution, sigma, mode and model Q (none in
+    workshop mode, whose bar says it; no Q while predict-first hides it)."""
+    if result is None or workshop.bar_shown():
         return
     q = result.scored.result.model_q
     resolution = f"{result.resolution:g} Å" if result.resolution else "resolution not given"
     source = ":material/school: " if result.is_example else ":material/description: "
+    shown_q = f" · model Q **{q:.3f}**" + ("" if math.isfinite(q) else " (no atom scored)")
     st.caption(
         f"{source}**{plain(result.label)}** · {resolution} · sigma {result.sigma:g} · "
-        f"{result.mode} · model Q **{q:.3f}**" + ("" if math.isfinite(q) else " (no atom scored)")
+        f"{result.mode}" + ("" if workshop.withheld() else shown_q)
     )
 
 
@@ -79,6 +82,7 @@ def require_result() -> Current:
     if result is None:
         st.info("Upload a map and a model in the sidebar to see their Q-scores.")
         st.stop()
+    workshop.gate()
     return result
 
 

@@ -33,6 +33,7 @@ PAGES: list[PageSpec] = [
     PageSpec("views/gallery.py", "Scenario gallery", ":material/photo_library:", "Learn"),
     PageSpec("views/radial.py", "Radial profile", ":material/radar:", "Learn"),
     PageSpec("views/learn.py", "Reading Q-scores", ":material/school:", "Learn"),
+    PageSpec("views/instructor.py", "Instructor's guide", ":material/co_present:", "Learn"),
 ]
 
 

@@ -3,6 +3,8 @@ the other figures show what they claim to show."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -210,7 +212,7 @@ def test_ladder_panels_show_one_residue_at_each_resolution():
     panels = ft.ladder_panels(items)
     assert len(panels) == 4
     assert all(len(p.atom_names) == len(panels[0].atom_names) for p in panels)
-    q_residue = [float(p.title.split("Q_residue ")[1].split(" ")[0]) for p in panels]
+    q_residue = [float(re.search(r"Q_residue (-?\d+\.\d+)", p.title)[1]) for p in panels]
     assert q_residue == sorted(q_residue, reverse=True)
 
 

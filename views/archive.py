@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app_support import state
+from app_support import state, workshop
 from app_support.layout import chart_config, kept, plain
 from app_support.uploads import file_input
 from qscore.analysis import archive
@@ -142,7 +142,7 @@ st.caption(
 )
 
 st.subheader("Q_peak and the 95% band (Fig. 2)")
-show_model = result is not None and result.resolution is not None
+show_model = result is not None and result.resolution is not None and not workshop.withheld()
 if show_model and archive_note(result.sigma):
     st.caption(f"The current model is not drawn: {archive_note(result.sigma)}")
     show_model = False

@@ -5,7 +5,8 @@ import math
 
 import streamlit as st
 
-from app_support import state, teaching
+from app_support import state, teaching, workshop
+from app_support.example import builtin
 from app_support.layout import kept, plain
 from qscore.analysis.expected import expected_q
 from qscore.analysis.reference import default_reference
@@ -14,7 +15,9 @@ from qscore.engine import atom_samples
 from qscore.plotting.teaching import (
     b_from_q_figure,
     bands_figure,
+    contrast_atoms,
     ladder_panels,
+    ladder_residue,
     radial_profile_figure,
     relative_histogram_figure,
     slab_figure,
@@ -22,7 +25,8 @@ from qscore.plotting.teaching import (
 
 teaching.apply_fonts()
 size = teaching.font_size()
-result = state.current()
+# While predict-first hides the scenario on show, nothing here may give its numbers away.
+result = None if workshop.withheld() else state.current()
 model_q = result.scored.result.model_q if result is not None else math.nan
 st.title("Learn: reading Q-scores")
 what, curve, ladder, relative, more = st.tabs(
@@ -36,49 +40,66 @@ what, curve, ladder, relative, more = st.tabs(
 )
 
 with what:
-    st.latex(
-        r"Q = \frac{\sum_i (u_i-\bar u)(v_i-\bar v)}"
-        r"{\sqrt{\sum_i (u_i-\bar u)^2}\,\sqrt{\sum_i (v_i-\bar v)^2}}"
-    )
-    st.latex(r"v_i = A\,e^{-r_i^2/2\sigma^2} + B")
-    text, picture = teaching.text_and_figure()
+    text, equations = teaching.text_and_figure()
     with text:
         st.markdown(
             "Around each atom the map is sampled at the centre and on shells out to 2 Å. The "
             "atom's **Q-score** is the correlation between these map values *u* and a Gaussian "
             "*v* of width σ centred on the atom, at the same distances *r*."
         )
-        st.markdown(
-            "Q is 1 when the map around the atom is shaped exactly like the Gaussian, about 0 "
-            "when it is flat or noisy, and negative when the density sits somewhere else. A and "
-            "B do not change Q. The EMDB uses σ = 0.4 Å; model Q is the mean over all atoms."
+    with equations:
+        st.latex(
+            r"Q = \frac{\sum_i (u_i-\bar u)(v_i-\bar v)}"
+            r"{\sqrt{\sum_i (u_i-\bar u)^2}\,\sqrt{\sum_i (v_i-\bar v)^2}}"
         )
-        st.page_link(
-            "views/radial.py", label="Explore any atom's profile", icon=":material/search:"
-        )
-    atom = teaching.example_atom(result) if result is not None else None
-    if atom is not None:
-        samples = atom_samples(
-            result.scored.dmap, result.scored.model, atom, sigma=result.sigma, mode=result.mode
-        )
-        m = result.scored.model
-        picture.plotly_chart(
-            radial_profile_figure(
-                samples,
-                result.sigma,
-                title=f"{m.chain[atom]} {m.resseq[atom]} {m.resname[atom]} {m.name[atom]}",
-                font_size=size,
-            ),
-            key="qs-learn-profile",
-        )
+        st.latex(r"v_i = A\,e^{-r_i^2/2\sigma^2} + B")
+    st.markdown(
+        "Q is 1 when the map around the atom is shaped exactly like the Gaussian, about 0 when "
+        "it is flat or noisy, and negative when the density sits somewhere else. A and B do not "
+        "change Q. The EMDB uses σ = 0.4 Å; model Q is the mean over all atoms."
+    )
+    shown = result.scored if result is not None else None
+    if shown is None and (info := builtin()) is not None:
+        shown = teaching.scored(info.map_path, info.model_path, info.sigma)
+    sigma = result.sigma if result is not None else 0.4
+    mode = result.mode if result is not None else "direct"
+    pair = contrast_atoms(shown.model, shown.result.q) if shown is not None else None
+    if pair is None:
+        st.info("Open a dataset to see real atoms' profiles here.")
     else:
-        picture.info("Open a dataset to see a real atom's profile here.")
+        m = shown.model
+        for column, atom, what in zip(
+            st.columns(2), pair, ("A well resolved atom", "A poorly resolved atom"), strict=True
+        ):
+            samples = atom_samples(shown.dmap, m, atom, sigma=sigma, mode=mode)
+            column.plotly_chart(
+                radial_profile_figure(
+                    samples,
+                    sigma,
+                    title=f"{what}: {m.chain[atom]} {m.resseq[atom]} {m.resname[atom]} "
+                    f"{m.name[atom]}",
+                    font_size=size,
+                    height=380,
+                ),
+                key=f"qs-learn-profile-{atom}",
+            )
+        st.caption(
+            "Left: the map values fall off from the atom like the Gaussian, so Q is high. Right: "
+            "the values barely change with distance, so they hardly correlate with the Gaussian. "
+            + (
+                "Atoms of the dataset on show."
+                if result is not None
+                else "Atoms of the built-in example."
+            )
+        )
+    st.page_link("views/radial.py", label="Explore any atom's profile", icon=":material/search:")
 
 with curve:
-    st.latex(r"Q_{mean} = -0.0016\,d^3 + 0.0434\,d^2 - 0.3956\,d + 1.3366 \quad (1)")
     st.latex(
-        r"Q_{peak} = Q_{mean} + 0.024 \quad (2) \qquad Q_{low\,95\%} = Q_{mean} - 0.126"
-        r" \quad (3) \qquad Q_{high\,95\%} = Q_{mean} + 0.109 \quad (4)"
+        r"\begin{aligned} Q_{mean} &= -0.0016\,d^3 + 0.0434\,d^2 - 0.3956\,d + 1.3366"
+        r" && (1) \\ Q_{peak} &= Q_{mean} + 0.024 && (2) \\"
+        r" Q_{low\,95\%} &= Q_{mean} - 0.126 && (3) \\"
+        r" Q_{high\,95\%} &= Q_{mean} + 0.109 && (4) \end{aligned}"
     )
     text, picture = teaching.text_and_figure()
     with text:
@@ -128,12 +149,18 @@ with ladder:
     )
     items = teaching.ladder_items()
     if items:
+        chain, number, name = ladder_residue(items[0][2], items[0][3])
         st.plotly_chart(
-            slab_figure(ladder_panels(items), height=340, font_size=size), key="qs-learn-ladder"
+            slab_figure(
+                ladder_panels(items), height=420 if teaching.large_fonts() else 360, font_size=size
+            ),
+            key="qs-learn-ladder",
         )
         st.caption(
-            "Largest map value in a 1.6 Å thick slab through the residue, from the map's mean "
-            "(white) to the typical value at the residue's atoms (dark blue)."
+            f"{name} {chain}{number} at each resolution. Largest map value in a 1.6 Å thick slab "
+            "through the residue, from the map's mean (white) to the typical value at the "
+            "residue's atoms (dark blue); Q_residue is this residue's mean Q, Q_model the "
+            "model's."
         )
     else:
         st.info(teaching.scenario_problem() or "The ladder scenarios are not available.")

@@ -6,10 +6,8 @@ import math
 
 import streamlit as st
 
-from app_support import state
-from app_support.example import builtin
+from app_support import state, teaching, workshop
 from app_support.layout import chart_config, plain, require_result
-from app_support.teaching import chosen_example
 from qscore.analysis.context import archive_note, peak_delta, score_context
 from qscore.analysis.expected import verdict_heading
 from qscore.plotting.figures import archive_figure
@@ -22,14 +20,7 @@ scored, analysis = result.scored, result.analysis
 model_q = scored.result.model_q
 
 st.title("Q-scores in context")
-if result.is_example:
-    example = chosen_example() or builtin()
-    if example is not None:
-        with st.container(border=True):
-            st.markdown(f"**{example.title}.** {example.explanation}")
-            if example.expectation:
-                st.caption(f"What to look for: {example.expectation}")
-            st.caption("Upload your own map and model in the sidebar to score them instead.")
+workshop.story_box(result)
 
 if result.resolution is None:
     st.warning(
@@ -115,7 +106,7 @@ if result.reference is not None:
         resolution=result.resolution,
         label="This model",
     )
-    st.plotly_chart(figure, key="overview-archive", config=chart_config())
+    st.plotly_chart(teaching.projector(figure), key="overview-archive", config=chart_config())
 
 st.subheader("Per chain and per molecule type")
 left, right = st.columns(2)

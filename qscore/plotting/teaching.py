@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
+from scipy.spatial import cKDTree
 
 from qscore.analysis.expected import ExpectedQ, expected_curves
 from qscore.analysis.reference import ReferenceTable
@@ -37,8 +38,19 @@ DENSITY_SCALE = [
     [1.0, "#08306b"],
 ]
 Q_SCALE = [[0.0, RED], [0.5, "#f7f7f7"], [1.0, PEAK]]
-#: Bond length cut-off (Å) for drawing bonds between heavy atoms.
+#: Bond length cut-off (Å) for drawing bonds between heavy atoms, and their colour.
 BOND_CUTOFF = 1.9
+BOND_COLOUR = "#333333"
+#: The colour of a trace of one atom per residue (visible on dense, dark blue density).
+TRACE_COLOUR = "#f28e2b"
+#: Protein and nucleic-acid regions with more atoms than this are drawn as a trace of one
+#: atom per residue, joined when closer than TRACE_BOND Å for that atom (consecutive CA are
+#: 3.8 Å apart, P 6–7 Å).
+TRACE_ABOVE = 30
+TRACE_BOND = {"CA": 4.2, "P": 7.5, "C1'": 7.5, "C1": 7.5}
+#: How far (Å) from a region's atoms its picture shows the map: the atoms' own density even
+#: when they are a few Å off it, not the neighbours'.
+REGION_REACH = 4.5
 
 
 def _layout(fig: go.Figure, font_size: int, **extra) -> go.Figure:
@@ -69,7 +81,12 @@ def fit_reference(values: np.ndarray, reference: np.ndarray) -> tuple[float, flo
 
 
 def radial_profile_figure(
-    samples: RadialSamples, sigma: float, *, title: str = "", font_size: int = 14
+    samples: RadialSamples,
+    sigma: float,
+    *,
+    title: str = "",
+    font_size: int = 14,
+    height: int = 460,
 ) -> go.Figure:
     """Map value at every sample point against its distance from the atom, with the fitted
     reference Gaussian ``A·exp(−r²/2σ²) + B`` drawn over them.
@@ -113,7 +130,17 @@ def radial_profile_figure(
     )
     fig.update_xaxes(title_text="distance from the atom centre (Å)", rangemode="tozero")
     fig.update_yaxes(title_text="map value")
-    return _layout(fig, font_size, title=title or None, height=460)
+    if not title:
+        return _layout(fig, font_size, height=height)
+    # The title takes the top, so the legend goes under the plot, where it cannot overlap it.
+    return _layout(
+        fig,
+        font_size,
+        title=title,
+        height=height + 2 * font_size,
+        margin={"l": 60, "r": 20, "t": 2 * font_size + 20, "b": 6 * font_size + 40},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.32, "x": 0},
+    )
 
 
 def sigma_sweep_figure(
@@ -249,10 +276,11 @@ def _atom_label(model: AtomModel, index: int) -> str:
     )
 
 
-def _bonded_pairs(xyz: np.ndarray) -> list[tuple[int, int]]:
-    """Index pairs ``(i, j)``, ``i < j``, of the atoms in ``xyz`` within bond length."""
+def _bonded_pairs(xyz: np.ndarray, cutoff: float = BOND_CUTOFF) -> list[tuple[int, int]]:
+    """Index pairs ``(i, j)``, ``i < j``, of the atoms in ``xyz`` within ``cutoff`` Å (bond
+    length by default)."""
     d = np.linalg.norm(xyz[:, None, :] - xyz[None, :, :], axis=2)
-    i, j = np.nonzero(np.triu((d > 0.1) & (d <= BOND_CUTOFF), k=1))
+    i, j = np.nonzero(np.triu((d > 0.1) & (d <= cutoff), k=1))
     return list(zip(i.tolist(), j.tolist(), strict=True))
 
 
@@ -509,6 +537,7 @@ class SlabPanel:
     atom_elements: np.ndarray
     atom_q: np.ndarray | None
     bonds: list[tuple[int, int]]
+    bond_colour: str = BOND_COLOUR
 
 
 def best_plane(xyz: np.ndarray) -> Frame:
@@ -526,7 +555,9 @@ def best_plane(xyz: np.ndarray) -> Frame:
     return Frame(centre, vt[0], vt[1], vt[2])
 
 
-def slab_bounds(uv: np.ndarray, margin: float = 2.5, aspect: float = 0.8) -> tuple[np.ndarray, ...]:
+def slab_bounds(
+    uv: np.ndarray, margin: float = 2.5, aspect: float = 0.8
+) -> tuple[np.ndarray, np.ndarray]:
     """Picture corners (u, v) around projected atoms plus a margin, the shorter side widened to
     at least ``aspect`` times the longer so that the surroundings stay in view."""
     lo = uv.min(axis=0) - margin
@@ -553,10 +584,18 @@ def density_slab(
     depth: float = 0.8,
     layers: int = 9,
     bounds: tuple[np.ndarray, np.ndarray] | None = None,
+    top: float | None = None,
+    around: np.ndarray | None = None,
+    reach: float = 6.0,
+    bond_cutoff: float = BOND_CUTOFF,
 ) -> SlabPanel:
     """The map around ``xyz`` seen face on: the largest value over a slab ``±depth`` Å thick
-    around the plane, scaled from 0 (the map's mean) to 1 (the median value at the atoms, and
-    above), so that atoms as well resolved as the typical atom of the group look solid."""
+    around the plane, scaled from 0 (the map's mean) to 1 (``top``, by default the median value
+    at the atoms, and above), so that atoms as well resolved as the typical atom of the group
+    look solid. Give ``top`` (e.g. :func:`map_top` of the whole model) to keep weak density
+    weak. With ``around`` (atom coordinates), only the map within ``reach`` Å of those atoms
+    counts, so that the density of other parts of the model does not cover the picture; atoms
+    closer than ``bond_cutoff`` Å are joined."""
     pts = np.asarray(xyz, float).reshape(-1, 3)
     frame = frame or best_plane(pts)
     rel = pts - frame.centre
@@ -571,9 +610,16 @@ def density_slab(
         + vs[None, :, None, None] * frame.v
         + ts[:, None, None, None] * frame.normal
     )
-    values = sample(dmap, grid.reshape(-1, 3)).reshape(len(ts), len(vs), len(us)).max(axis=0)
+    flat = grid.reshape(-1, 3)
+    values = sample(dmap, flat)
     floor = float(np.mean(dmap.values))
-    top = float(np.median(sample(dmap, pts)))
+    if around is not None:
+        distance, _ = cKDTree(np.asarray(around, float).reshape(-1, 3)).query(
+            flat, distance_upper_bound=reach
+        )
+        values = np.where(np.isfinite(distance), values, floor)
+    values = values.reshape(len(ts), len(vs), len(us)).max(axis=0)
+    top = float(np.median(sample(dmap, pts))) if top is None else float(top)
     image = np.clip((values - floor) / (top - floor), 0.0, 1.0) if top > floor else values * 0
     return SlabPanel(
         title=title,
@@ -584,7 +630,8 @@ def density_slab(
         atom_names=np.asarray(names if len(names) else [""] * len(pts), dtype=object),
         atom_elements=np.asarray(elements if len(elements) else ["C"] * len(pts), dtype=object),
         atom_q=None if atom_q is None else np.asarray(atom_q, float),
-        bonds=_bonded_pairs(pts),
+        bonds=_bonded_pairs(pts, bond_cutoff),
+        bond_colour=BOND_COLOUR if bond_cutoff == BOND_CUTOFF else TRACE_COLOUR,
     )
 
 
@@ -594,10 +641,12 @@ def slab_figure(
     height: int = 380,
     q_top: float = 1.0,
     font_size: int = 14,
+    density_scale: bool = True,
 ) -> go.Figure:
     """Density pictures side by side with the atoms and bonds drawn on them; atoms are coloured
     by their Q-score when the panel has one (red 0 → white → blue ``q_top``, e.g. Q_peak),
-    else by element."""
+    else by element. ``density_scale=False`` leaves out the density colour bar (for narrow
+    places)."""
     fig = make_subplots(
         rows=1,
         cols=len(panels),
@@ -623,7 +672,7 @@ def slab_figure(
                 x=xs,
                 y=ys,
                 mode="lines",
-                line={"color": "#333333", "width": 3},
+                line={"color": panel.bond_colour, "width": 3},
                 hoverinfo="skip",
                 showlegend=False,
             ),
@@ -634,16 +683,23 @@ def slab_figure(
         fig.update_xaxes(visible=False, row=1, col=col)
         fig.update_yaxes(visible=False, scaleanchor=f"x{col if col > 1 else ''}", row=1, col=col)
     fig.update_annotations(font={"size": font_size + 1})
+    lines = max((p.title.count("<br>") + 1 for p in panels if p.title), default=0)
     return _layout(
         fig,
         font_size,
         height=height,
-        margin={"l": 10, "r": 40, "t": 60, "b": 10},
+        margin={
+            "l": 10,
+            "r": 40 if density_scale else 10,
+            "t": 16 + int(lines * (font_size + 1) * 1.45),
+            "b": 10,
+        },
         showlegend=False,
         coloraxis={
             "colorscale": DENSITY_SCALE,
             "cmin": 0.0,
             "cmax": 1.0,
+            "showscale": density_scale,
             "colorbar": {"title": {"text": "density"}, "len": 0.8, "x": 1.02},
         },
     )
@@ -738,8 +794,14 @@ def group_panel(
     q: np.ndarray | None = None,
     frame: Frame | None = None,
     bounds: tuple[np.ndarray, np.ndarray] | None = None,
+    top: float | None = None,
+    depth: float = 0.8,
+    around: np.ndarray | None = None,
+    reach: float = 6.0,
+    bond_cutoff: float = BOND_CUTOFF,
 ) -> SlabPanel:
-    """The density around a group of atoms of ``model`` (atoms coloured by ``q`` if given)."""
+    """The density around a group of atoms of ``model`` (atoms coloured by ``q`` if given);
+    ``around``, ``reach`` and ``bond_cutoff`` as in :func:`density_slab`."""
     return density_slab(
         dmap,
         model.xyz[atoms],
@@ -749,14 +811,24 @@ def group_panel(
         atom_q=None if q is None else q[atoms],
         frame=frame,
         bounds=bounds,
+        top=top,
+        depth=depth,
+        layers=max(9, int(round(depth / 0.2)) * 2 + 1),
+        around=around,
+        reach=reach,
+        bond_cutoff=bond_cutoff,
     )
 
 
 def pose_panels(
-    poses: dict[str, tuple[DensityMap, AtomModel, np.ndarray]], chain: str | None = None
+    poses: dict[str, tuple[DensityMap, AtomModel, np.ndarray]],
+    chain: str | None = None,
+    *,
+    scores: bool = True,
 ) -> list[SlabPanel]:
     """Alternative poses of a ligand in the same map, seen from the same side over the same
-    area, atoms coloured by Q; titles carry the ligand's mean Q."""
+    area, atoms coloured by Q and titles carrying the ligand's mean Q (with ``scores=False``:
+    atoms coloured by element, titles only the poses' names)."""
     first_map, first_model, _ = next(iter(poses.values()))
     frame = best_plane(first_model.xyz[ligand_atoms(first_model, chain)])
     projected = []
@@ -767,8 +839,19 @@ def pose_panels(
     panels = []
     for name, (dmap, model, q) in poses.items():
         atoms = ligand_atoms(model, chain)
-        title = f"'{name}' pose · ligand Q {float(np.nanmean(q[atoms])):.2f}"
-        panels.append(group_panel(dmap, model, atoms, title=title, q=q, frame=frame, bounds=bounds))
+        title = f"{name} · ligand Q {float(np.nanmean(q[atoms])):.2f}" if scores else name
+        panels.append(
+            group_panel(
+                dmap,
+                model,
+                atoms,
+                title=title,
+                q=q if scores else None,
+                frame=frame,
+                bounds=bounds,
+                top=map_top(dmap, model),
+            )
+        )
     return panels
 
 
@@ -778,7 +861,9 @@ def ladder_panels(
     """The same residue in maps of several resolutions, seen from the same side (Fig. 1 b–i).
 
     ``items`` are (resolution, map, model, per-atom Q); the residue is picked on the first item
-    with :func:`showcase_residue` and looked up by chain and number in the others.
+    with :func:`showcase_residue` and looked up by chain and number in the others. Titles are
+    short lines (resolution, Q_residue, Q_model) so that four panels fit side by side; the
+    residue's name is :func:`ladder_residue`'s.
     """
     _, _, first_model, first_q = items[0]
     row = showcase_residue(first_model, first_q)
@@ -792,9 +877,161 @@ def ladder_panels(
         atoms = residue_atoms(model, found)
         q_residue = float(np.nanmean(q[atoms]))
         q_model = overall_q(q, model.heavy)
-        title = (
-            f"<b>{resolution:g} Å</b> · {chosen['resname']} {chosen['chain']}{chosen['resseq']}"
-            f"<br>Q_residue {q_residue:.2f} · Q_model {q_model:.2f}"
-        )
+        title = f"<b>{resolution:g} Å</b><br>Q_residue {q_residue:.2f}<br>Q_model {q_model:.2f}"
         panels.append(group_panel(dmap, model, atoms, title=title, frame=frame))
     return panels
+
+
+def ladder_residue(model: AtomModel, q: np.ndarray) -> tuple[str, int, str]:
+    """(chain, number, name) of the residue the ladder shows (:func:`showcase_residue`)."""
+    row = model.residues.iloc[showcase_residue(model, q)]
+    return str(row["chain"]), int(row["resseq"]), str(row["resname"])
+
+
+def map_top(dmap: DensityMap, model: AtomModel) -> float:
+    """The median map value at the model's scored atoms: the value a typical atom of this
+    map reaches, so that pictures scaled to it show weak parts as weak."""
+    return float(np.median(sample(dmap, model.xyz[model.heavy])))
+
+
+def region_atoms(model: AtomModel, chain: str, resseq: Sequence[int] = ()) -> np.ndarray:
+    """Scored atoms of one chain, or of some of its residues."""
+    mask = model.heavy & (model.chain == chain)
+    if len(resseq):
+        mask &= np.isin(model.resseq, list(resseq))
+    return np.flatnonzero(mask)
+
+
+def _region_depth(xyz: np.ndarray) -> float:
+    """Half-thickness (Å) of a slab that holds a group of atoms seen face on, plus 1 Å."""
+    frame = best_plane(xyz)
+    spread = np.abs((xyz - frame.centre) @ frame.normal)
+    return float(np.clip(spread.max() + 1.0, 0.8, 6.0))
+
+
+def evidence_panels(
+    dmap: DensityMap,
+    model: AtomModel,
+    *,
+    regions: Sequence[tuple[str, np.ndarray]] = (),
+    showcase: tuple[str, int] | None = None,
+    references: Sequence[tuple[str, DensityMap, AtomModel]] = (),
+) -> list[SlabPanel]:
+    """What a class looks at before it sees any score: the density around atoms, drawn by
+    element, each map scaled to its own typical atom (:func:`map_top`).
+
+    Parameters
+    ----------
+    dmap, model
+        The scenario's map and model.
+    regions
+        (title, atom indices) of parts of the model to show, each in the plane that best fits
+        it, in a slab thick enough to hold all its atoms.
+    showcase
+        (chain, residue number) of a residue to show first, ...
+    references
+        ... beside the same residue in other maps of the same protein: (title, map, model).
+
+    Returns
+    -------
+    list of SlabPanel
+        For :func:`slab_figure`.
+    """
+    panels = []
+    row = find_residue(model, *showcase) if showcase is not None else None
+    if row is not None and showcase is not None:
+        atoms = residue_atoms(model, row)
+        frame = best_plane(model.xyz[atoms])
+        name = f"{model.resname[atoms[0]]} {showcase[0]}{showcase[1]}"
+        panels.append(group_panel(dmap, model, atoms, title=f"this map<br>{name}", frame=frame))
+        for title, other_map, other in references:
+            found = find_residue(other, *showcase)
+            if found is not None:
+                panels.append(
+                    group_panel(
+                        other_map,
+                        other,
+                        residue_atoms(other, found),
+                        title=title,
+                        frame=frame,
+                    )
+                )
+    top = map_top(dmap, model)
+    for title, atoms in regions:
+        if not len(atoms):
+            continue
+        xyz = model.xyz[atoms]
+        names = model.name[atoms]
+        kind = next((n for n in PREFERRED_ATOMS if np.count_nonzero(names == n) > 1), None)
+        trace = atoms[names == kind] if kind else atoms[:0]
+        chain_like = np.isin(model.kind[atoms], ("protein", "nucleic")).all()
+        many = chain_like and len(atoms) > TRACE_ABOVE and len(trace) > 1
+        panels.append(
+            group_panel(
+                dmap,
+                model,
+                trace if many else atoms,
+                title=title,
+                top=top,
+                frame=best_plane(xyz),
+                bounds=slab_bounds(_projected(xyz, best_plane(xyz))),
+                depth=_region_depth(xyz),
+                around=xyz,
+                reach=REGION_REACH,
+                bond_cutoff=TRACE_BOND[kind] if many and kind else BOND_CUTOFF,
+            )
+        )
+    return panels
+
+
+def _projected(xyz: np.ndarray, frame: Frame) -> np.ndarray:
+    rel = np.asarray(xyz, float) - frame.centre
+    return np.column_stack([rel @ frame.u, rel @ frame.v])
+
+
+#: Atom names that stand for a residue in teaching pictures, in order of preference.
+PREFERRED_ATOMS = ("CA", "P", "C1'", "C1")
+
+
+def contrast_atoms(model: AtomModel, q: np.ndarray) -> tuple[int, int] | None:
+    """A well resolved and a poorly resolved atom to show side by side: among the atoms that
+    stand for their residue (:data:`PREFERRED_ATOMS`), the one with the highest Q and the one
+    with the lowest Q that is not negative (weak density rather than density elsewhere; the
+    lowest of all when every low one is negative). None when fewer than two are scored."""
+    q = np.asarray(q, dtype=float)
+    candidates = np.flatnonzero(model.heavy & np.isin(model.name, PREFERRED_ATOMS) & np.isfinite(q))
+    if candidates.size < 2:
+        candidates = np.flatnonzero(model.heavy & np.isfinite(q))
+    if candidates.size < 2:
+        return None
+    good = int(candidates[np.argmax(q[candidates])])
+    weak = candidates[q[candidates] >= 0.0]
+    pool = weak if weak.size and weak.size < candidates.size else candidates
+    poor = int(pool[np.argmin(q[pool])])
+    return (good, poor) if good != poor else None
+
+
+def enlarge(fig: go.Figure, font_size: int, *, height_factor: float = 1.25) -> go.Figure:
+    """A figure made for a screen, readable on a projector: every font ``font_size − base``
+    points larger (base: the figure's font size), markers and the height scaled with it."""
+    base = fig.layout.font.size or 13
+    step = font_size - base
+    if step <= 0:
+        return fig
+    scale = font_size / base
+    for annotation in fig.layout.annotations:
+        if annotation.font.size:
+            annotation.font.size += step
+    for trace in fig.data:
+        textfont = getattr(trace, "textfont", None)
+        if textfont is not None and textfont.size:
+            textfont.size += step
+        marker = getattr(trace, "marker", None)
+        if marker is not None and isinstance(marker.size, (int, float)):
+            marker.size = marker.size * scale
+    fig.update_layout(font={"size": font_size})
+    if fig.layout.title.font.size:
+        fig.update_layout(title_font_size=fig.layout.title.font.size + step)
+    if fig.layout.height:
+        fig.update_layout(height=int(fig.layout.height * height_factor))
+    return fig

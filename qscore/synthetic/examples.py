@@ -7,6 +7,9 @@ calibrated B-factors (:mod:`qscore.synthetic.calibration`), on first use, into a
 change to the generators regenerates the files. Generation is deterministic (fixed seeds).
 
 Each scenario mirrors a figure of the paper and records the known truth in ``expectation``.
+Titles and explanations set the scene without giving the answer away (students are asked to
+predict it first); the answer, the paper's reasoning and the exercises are in
+:mod:`qscore.synthetic.lessons`.
 """
 
 from __future__ import annotations
@@ -50,11 +53,18 @@ __all__ = [
 ]
 
 
+#: Folders of this subpackage that hold only text (lessons), not generators.
+_TEXT_ONLY = ("lessons",)
+
+
 def _generator_version() -> str:
-    """A release number plus a digest of the generator sources (this subpackage) and gemmi's."""
+    """A release number plus a digest of the generator sources (this subpackage, without its
+    text-only folders) and gemmi's."""
     digest = hashlib.sha256(gemmi.__version__.encode())
     here = Path(__file__).resolve().parent
     for path in sorted(here.rglob("*.py")):
+        if path.relative_to(here).parts[0] in _TEXT_ONLY:
+            continue
         digest.update(path.relative_to(here).as_posix().encode())
         digest.update(path.read_bytes())
     return f"1-{digest.hexdigest()[:12]}"
@@ -104,7 +114,7 @@ def cache_dir() -> Path:
 # ---------------------------------------------------------------------------------------------
 # Models
 
-#: The scenario protein: 3 helices around a 3-stranded anti-parallel sheet, all 20 amino acids.
+#: The scenario protein: 4 helices around a 3-stranded anti-parallel sheet, all 20 amino acids.
 SCENARIO_PARTS = [
     ("MS", "L"),
     ("PEELLKKAEELIKRAQ", "H"),
@@ -392,7 +402,8 @@ def _flipped_ligand(truth: gemmi.Structure) -> gemmi.Structure:
 
 
 _LADDER = (1.5, 2.5, 3.5, 6.0)
-_MISFIT = _residues_of(SCENARIO_PARTS, 9)[3:13]
+_SECOND_HELIX = _residues_of(SCENARIO_PARTS, 9)
+_MISFIT = _SECOND_HELIX[3:13]
 _FLEX_LOOP = _residues_of(SCENARIO_PARTS, 8)
 _FLEX_SIDECHAIN = _residues_of(SCENARIO_PARTS, 11)[9]  # an ARG in the third helix
 _GLYCAN_ASN = _residues_of(SCENARIO_PARTS, 4)[0]  # the ASN of the first hairpin turn
@@ -407,14 +418,11 @@ _BUILTIN_SHIFTED = _residues_of(SCENARIO_PARTS + _BUILTIN_EXTRA, 13)[6:8]
 def _ladder(d: float) -> _Scenario:
     return _Scenario(
         key=f"ladder-{d:g}",
-        title=f"Well-fitted model at {d:g} Å",
+        title=f"A small protein at {d:g} Å",
         explanation=(
-            f"The same correctly built model in a map at {d:g} Å. Nothing is wrong here: the "
-            "model's average Q-score lands near Q_peak, the value most often seen in the EMDB "
-            "at this resolution. Step through the ladder (1.5, 2.5, 3.5 and 6 Å) to see Q fall "
-            "as the resolution worsens: at 1.5 Å atoms are separate peaks (Q near 0.85), at "
-            "3.5 Å side chains blur, and at 6 Å only helices remain as rods (Q near 0.2). A Q "
-            "value only means something next to the resolution it was measured at."
+            "A 108-residue protein (four helices packed against a three-stranded sheet) "
+            f"in a cryo-EM map reported at {d:g} Å, and the model its authors built and refined. "
+            "Look at the density around one side chain, then say whether anything is wrong."
         ),
         figure="Fig. 1",
         resolution=d,
@@ -424,12 +432,12 @@ def _ladder(d: float) -> _Scenario:
     )
 
 
-def _misreported(map_resolution: float, seed: int, explanation: str) -> _Scenario:
+def _misreported(map_resolution: float, seed: int, title: str, explanation: str) -> _Scenario:
     """A correct model in a map made at ``map_resolution`` but reported at 3 Å."""
     worse = map_resolution > 3.0
     return _Scenario(
         key="resolution-overstated" if worse else "resolution-understated",
-        title=f"Reported 3 Å, but the map is really about {map_resolution:g} Å",
+        title=title,
         explanation=explanation,
         figure="Fig. 2(e)",
         resolution=3.0,
@@ -446,14 +454,11 @@ _SCENARIOS: dict[str, _Scenario] = {
         *(_ladder(d) for d in _LADDER),
         _Scenario(
             key="misfit-segment",
-            title="A helix segment built out of its density",
+            title="A 3 Å map and a helix to check",
             explanation=(
-                f"Ten residues of the second helix (A{_MISFIT[0]}–A{_MISFIT[-1]}) were moved 3 Å "
-                "sideways, as happens when a segment is built into the wrong density or left "
-                "behind during fitting. Their per-residue Q-scores drop below Q_low_95 while the "
-                "rest of the model stays within the 95% bands, so the per-residue plot points "
-                "straight at the problem. Refitting the segment would bring it back into the "
-                "bands."
+                "The same protein in a map reported at 3 Å. The model builder ran short of time "
+                f"on the second helix (A{_SECOND_HELIX[0]}–A{_SECOND_HELIX[-1]}) and asks you to "
+                "check it before deposition. Look at the density around that helix."
             ),
             figure="Fig. 2(b, d)",
             resolution=3.0,
@@ -468,14 +473,12 @@ _SCENARIOS: dict[str, _Scenario] = {
         ),
         _Scenario(
             key="oversharpened",
-            title="A sharpened, almost noise-free map and the model it was made from",
+            title="A 3 Å map after post-processing",
             explanation=(
-                "The map at 3 Å was sharpened (B = −60 Å²) and carries very little noise, and "
-                "the model is exactly the one that produced it, as if refined into the sharpened "
-                "map. Atoms then look sharper than real 3 Å maps allow and the model's Q lands "
-                "above Q_high_95. In real data sharpening also amplifies noise, and strong "
-                "oversharpening lowers Q instead; a Q above the band is a reason to look at how "
-                "the map was sharpened and whether the model was refined into that same map."
+                "The same protein in a map reported at 3 Å. The deposited map is the "
+                "post-processed one, sharpened with B = −60 Å², in which little noise is left, "
+                "and the model was refined into this same map. Compare the density around one "
+                "side chain with the same residue in 2.5 Å and 3.5 Å maps of this protein."
             ),
             figure="Fig. 2(c)",
             resolution=3.0,
@@ -488,28 +491,28 @@ _SCENARIOS: dict[str, _Scenario] = {
         _misreported(
             5.0,
             11,
-            "The map was made at 5 Å but is reported at 3 Å. A correct model cannot "
-            "score better than the map allows, so its Q falls below Q_low_95 for 3 Å. "
-            "When a good model scores low everywhere, check the reported resolution "
-            "(for example the FSC curve and the local resolution) before blaming the model.",
+            "A map reported at 3 Å",
+            "The same protein in a map its authors report at 3 Å (FSC 0.143). The model was "
+            "placed from a trusted homologue and refined. Compare the density around one side "
+            "chain with the same residue in 2.5 Å and 3.5 Å maps of this protein.",
         ),
         _misreported(
             2.0,
             12,
-            "The map was made at 2 Å but is reported at 3 Å, so the model's Q lies above "
-            "Q_high_95 for the reported resolution: atoms are better resolved than 3 Å "
-            "allows. In the EMDB this usually means the stated resolution is too "
-            "cautious, or that parts of the map are better than the global value.",
+            "Another map reported at 3 Å",
+            "The same protein in another map reported at 3 Å; its FSC was computed inside a "
+            "generous mask that holds a lot of solvent. The model was placed from a trusted "
+            "homologue and refined. Compare the density around one side chain with the same "
+            "residue in 2.5 Å and 3.5 Å maps of this protein.",
         ),
         _Scenario(
             key="flexible-loop",
-            title="A flexible loop and a disordered side chain",
+            title="A 3 Å map: a loop and a long side chain",
             explanation=(
-                f"The model is right everywhere, but the loop A{_FLEX_LOOP[0]}–A{_FLEX_LOOP[-1]} "
-                f"moves (B five times higher) and the side chain of A{_FLEX_SIDECHAIN} is "
-                "disordered. Their density is weak and smeared, so their Q-scores fall below "
-                "Q_low_95 although the coordinates are correct. Low Q means 'not resolved here': "
-                "it can come from flexibility or heterogeneity, not only from a wrong model."
+                "The same protein in a map reported at 3 Å. The modeller marks two places as "
+                f"uncertain: the loop A{_FLEX_LOOP[0]}–A{_FLEX_LOOP[-1]} between the sheet and "
+                f"the second helix, and the side chain of ARG A{_FLEX_SIDECHAIN}. Look at the "
+                "density there."
             ),
             figure="Fig. 3(a–e)",
             resolution=3.0,
@@ -526,16 +529,12 @@ _SCENARIOS: dict[str, _Scenario] = {
         ),
         _Scenario(
             key="ligand-pose",
-            title="Which ligand pose does the map support?",
+            title="Two poses for one ligand",
             explanation=(
-                "One map at 2.5 Å, two models that differ only in the ligand LIG: in 'flipped' "
-                "it is turned 180° about its long axis, so the rings still sit in the density but "
-                "the substituents point the wrong way. The correct pose scores near Q_peak; the "
-                "flipped one scores clearly lower. Comparing Q-scores of alternative poses in the "
-                "same map is a simple, quantitative way to choose between them. A second map of "
-                "the same complex (another dataset at 2.5 Å) lets you check the choice in both "
-                "maps, as the paper does with EMD-7770 and EMD-0153: the Compare page shows both "
-                "poses in both maps and whether the difference exceeds the maps' noise."
+                "The protein with a bound ligand (LIG) in a map reported at 2.5 Å. Two modellers "
+                "placed the ligand differently, and both put its rings into the density. A second "
+                "map of the same complex (another dataset at 2.5 Å) comes with it. Which pose does "
+                "the map support?"
             ),
             figure="Fig. 4(e–j)",
             resolution=2.5,
@@ -552,13 +551,11 @@ _SCENARIOS: dict[str, _Scenario] = {
         ),
         _Scenario(
             key="glycan",
-            title="An N-glycan with one poorly resolved saccharide",
+            title="A glycan at 3 Å",
             explanation=(
-                f"Five saccharides (NAG-NAG-BMA with two MAN branches) hang on ASN "
-                f"A{_GLYCAN_ASN}. One terminal mannose (G{_POOR_SUGAR}) is mobile, so its "
-                "density is weak and its Q falls below Q_low_95 and below the other saccharides, "
-                "which are resolved. Per-saccharide Q-scores show which parts of a glycan the "
-                "map really supports."
+                "The protein carries an N-glycan of five saccharides (NAG-NAG-BMA with two MAN "
+                f"branches, chain G) on ASN A{_GLYCAN_ASN}, in a map reported at 3 Å. Look at "
+                "the density around the glycan: does the map support every saccharide?"
             ),
             figure="Fig. 4(a–d)",
             resolution=3.0,
@@ -574,13 +571,10 @@ _SCENARIOS: dict[str, _Scenario] = {
         ),
         _Scenario(
             key="nucleic-acid",
-            title="An RNA strand with a poorly resolved stretch",
+            title="An RNA strand at 3 Å",
             explanation=(
-                "A 12-nucleotide A-form RNA strand binds the protein. Nucleotides "
-                f"N{_POOR_NUCLEOTIDES[0]}–N{_POOR_NUCLEOTIDES[-1]} are conformationally "
-                "heterogeneous: their phosphate, sugar and base Q-scores fall below Q_low_95, "
-                "while the rest of the strand is resolved as expected at 3 Å. Per-nucleotide "
-                "Q-scores locate such regions the same way per-residue Q-scores do for proteins."
+                "A 12-nucleotide RNA strand (chain N) binds the protein, in a map reported at "
+                "3 Å. Look at the density along the strand: is every nucleotide supported?"
             ),
             figure="Fig. 3(f, g)",
             resolution=3.0,
@@ -597,12 +591,10 @@ _SCENARIOS: dict[str, _Scenario] = {
             key="local-resolution",
             title="Two domains, one reported resolution",
             explanation=(
-                "The map is reported at 3 Å, but the sample was not equally ordered everywhere, "
-                "so a local-resolution map (and the two half maps it can be estimated from) comes "
-                "with it. Look at the per-residue Q-scores against the band at 3 Å first, then "
-                "on the Local resolution page against the band at each residue's own local "
-                "resolution. Which low-scoring residues does each band flag, and what would you "
-                "check in the map and the model for each group?"
+                "The same protein in a map reported at 3 Å, with a local-resolution map. Two "
+                "stretches score below the 95% band at 3 Å: "
+                f"A{_TWO_DOMAIN_SHIFTED[0]}–A{_TWO_DOMAIN_SHIFTED[-1]} in the first helix and "
+                f"A{_TWO_DOMAIN_FLEXIBLE[0]}–A{_TWO_DOMAIN_FLEXIBLE[-1]}, the last two helices."
             ),
             figure="§8",
             resolution=3.0,
