@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_support import comparison, state, teaching
+from app_support import state, teaching
 from app_support.example import builtin
 from qscore.errors import QscoreError
 from qscore.plotting.teaching import (
@@ -334,6 +334,8 @@ def compare_button(place, example) -> None:
         help="Opens this scenario on the Compare page: both poses in both maps, and whether "
         "their difference exceeds the maps' noise.",
     ):
+        from app_support import comparison  # it reads the sidebar's inputs, which use this module
+
         comparison.open_comparison(example.key, preset.get("model"), preset.get("map"))
         st.switch_page("views/compare.py")
 
