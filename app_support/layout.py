@@ -51,12 +51,13 @@ def kept(key: str, default: object) -> str:
 
 
 def navigation():
-    """``st.navigation`` over the registry in :mod:`app_support.pages`."""
+    """``st.navigation`` over the registry in :mod:`app_support.pages`, every page listed (not
+    folded behind "View more", which would hide the teaching pages)."""
     menu = {
         section: [st.Page(p.path, title=p.title, icon=p.icon, default=p.default) for p in specs]
         for section, specs in sections().items()
     }
-    return st.navigation(menu)
+    return st.navigation(menu, expanded=True)
 
 
 def header(result: Current | None) -> None:
