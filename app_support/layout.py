@@ -9,7 +9,6 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from app_support import workshop
 from app_support.pages import sections
 from app_support.state import Current, current, stale
 from qscore.errors import QscoreError
@@ -63,6 +62,8 @@ def navigation():
 def header(result: Current | None) -> None:
     """One line saying what is shown: the inputs, resolution, sigma, mode and model Q (none in
     workshop mode, whose bar says it; no Q while predict-first hides it)."""
+    from app_support import workshop  # the workshop's pages import this module's helpers
+
     if result is None or workshop.bar_shown():
         return
     q = result.scored.result.model_q
@@ -83,6 +84,8 @@ def require_result() -> Current:
     if result is None:
         st.info("Upload a map and a model in the sidebar to see their Q-scores.")
         st.stop()
+    from app_support import workshop
+
     workshop.gate()
     return result
 

@@ -93,3 +93,31 @@ def test_molecule_and_statistics_figures_build():
         }
     )
     assert len(figures.window_figure(stats).data) == 5
+
+
+def test_outlier_labels_do_not_overlap_on_emd30342(emd30342_pair):
+    """Chain A of EMD-30342 has clusters of outliers (A 440–470, A 590–597) whose labels used to
+    print over each other: the labelled ones keep apart, the lowest is always labelled, and every
+    outlier keeps its red marker."""
+    from qscore.analysis.aggregate import residue_table
+    from qscore.engine import score
+
+    dmap, model = emd30342_pair
+    table = residue_table(model, score(dmap, model).q)
+    chain = table[(table["chain"] == "A") & (table["kind"] == "protein")]
+    fig = figures.residue_figure(chain, 3.9, 0.4)
+    red = [a for a in fig.layout.annotations if a.font.color == figures.RED]
+    span = float(np.ptp(chain["resseq"]))
+    assert len(red) >= 5
+    for i, a in enumerate(red):
+        for b in red[i + 1 :]:
+            assert abs(a.x - b.x) >= 0.07 * span or abs(a.y - b.y) >= 0.06, (a.text, b.text)
+    low = expected_q(3.9, 0.4).q_low95
+    lowest = min(min(t.y) for t in fig.data if t.name == "below Q_low_95%")
+    assert min(a.y for a in red) == pytest.approx(lowest)
+    marked = sum(len(t.y) for t in fig.data if t.name == "below Q_low_95%")
+    below = sum(
+        int(np.count_nonzero(chain[c].to_numpy(dtype=float) < low))
+        for c in ("q_backbone", "q_sidechain")
+    )
+    assert marked == below

@@ -80,6 +80,19 @@ def test_xray_pdb_gives_no_resolution(tmp_path):
     assert any("diffraction resolution of 1.8 Å" in note for note in model.notes)
 
 
+def test_em_pdb_keeps_its_remark_2_resolution(tmp_path):
+    """A PDB file of an EM structure states the map's resolution in REMARK 2 (gemmi's conversion
+    drops it); an X-ray header's is a diffraction resolution and stays out."""
+    header = XRAY_HEADER.replace("X-RAY DIFFRACTION", "ELECTRON MICROSCOPY").replace(
+        "1.80 ANGSTROMS", "3.40 ANGSTROMS"
+    )
+    path = write_xray_pdb(tmp_path / "em.pdb")
+    path.write_text(path.read_text().replace(XRAY_HEADER, header))
+    model = read_model(path)
+    assert model.resolution == pytest.approx(3.4)
+    assert not any("diffraction" in note for note in model.notes)
+
+
 def test_em_reconstruction_resolution_is_used_even_beside_a_refinement_resolution(tmp_path):
     items = {"_em_3d_reconstruction.resolution": "3.2", "_refine.ls_d_res_high": "3.0"}
     model = read_model(write_mmcif(tmp_path / "em.cif", items))

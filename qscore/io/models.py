@@ -333,12 +333,27 @@ def _parse_document(text: str, is_cif: bool, label: str) -> gemmi.cif.Document:
             return gemmi.cif.read_string(text)
         st = gemmi.read_pdb_string(text)
         st.setup_entities()
-        return st.make_mmcif_document()
+        document = st.make_mmcif_document()
+        _keep_em_resolution(document.sole_block(), st.resolution)
+        return document
     except (RuntimeError, ValueError, IndexError, OverflowError) as exc:
         raise ModelFormatError(
             f"{label} could not be read as a model; it may be truncated or damaged "
             f"({_parser_detail(exc)})."
         ) from None
+
+
+def _keep_em_resolution(block: gemmi.cif.Block, resolution: float) -> None:
+    """Carry an EM model's REMARK 2 resolution into the converted document.
+
+    In a PDB file of an electron-microscopy structure (``EXPDTA ELECTRON MICROSCOPY``) REMARK 2
+    is the map's resolution, but gemmi's conversion writes it nowhere; it is kept as
+    ``_em_3d_reconstruction.resolution`` so it prefills like an mmCIF's. Other methods' REMARK 2
+    is a diffraction resolution and is left alone.
+    """
+    method = block.find_value("_exptl.method")
+    if method and "ELECTRON MICROSCOPY" in gemmi.cif.as_string(method).upper() and resolution > 0:
+        block.set_pair(EM_RESOLUTION_ITEM, f"{resolution:g}")
 
 
 def _parser_detail(exc: BaseException) -> str:

@@ -62,6 +62,47 @@ def _layout(fig: go.Figure, **extra) -> go.Figure:
     return fig
 
 
+def spread_labels(
+    points: list[tuple[float, float, str]],
+    *,
+    x_span: float,
+    max_labels: int = MAX_LABELS,
+    x_gap: float = 0.07,
+    y_gap: float = 0.06,
+) -> list[tuple[float, float, str]]:
+    """The points to label, lowest first, none close enough to an already chosen one to overlap.
+
+    Parameters
+    ----------
+    points : list of (x, y, text)
+        Candidate points (e.g. residue number, Q, label).
+    x_span : float
+        Width of the plotted x range; labels closer than ``x_gap`` of it horizontally and
+        ``y_gap`` (in y units) vertically would overlap.
+    max_labels : int, optional
+        At most this many labels.
+    x_gap, y_gap : float, optional
+        The minimal separations.
+
+    Returns
+    -------
+    list of (x, y, text)
+        The chosen points, lowest y first; the others keep their marker and hover text.
+
+    Examples
+    --------
+    >>> spread_labels([(10, 0.1, "A"), (12, 0.12, "B"), (80, 0.2, "C")], x_span=100)
+    [(10, 0.1, 'A'), (80, 0.2, 'C')]
+    """
+    chosen: list[tuple[float, float, str]] = []
+    for x, y, text in sorted(points, key=lambda p: p[1]):
+        if len(chosen) >= max_labels:
+            break
+        if all(abs(x - cx) >= x_gap * x_span or abs(y - cy) >= y_gap for cx, cy, _ in chosen):
+            chosen.append((x, y, text))
+    return chosen
+
+
 def residue_label(row: pd.Series | dict) -> str:
     """Short residue label, e.g. ``A 123 LYS`` (insertion code appended to the number)."""
     return f"{row['chain']} {int(row['resseq'])}{row['icode'] or ''} {row['resname']}"
@@ -229,7 +270,12 @@ def residue_figure(
             "yshift": -11,
             "font": {"size": 10, "color": RED},
         }
-        for x, (y, text) in sorted(lowest.items(), key=lambda item: item[1][0])[:MAX_LABELS]
+        for x, y, text in spread_labels(
+            [(x, y, text) for x, (y, text) in lowest.items()],
+            x_span=float(np.ptp(residues["resseq"].to_numpy(dtype=float)))
+            if len(residues)
+            else 0.0,
+        )
     ]
     return _layout(
         fig,

@@ -60,7 +60,7 @@ _TEXT_ONLY = ("lessons",)
 def _generator_version() -> str:
     """A release number plus a digest of the generator sources (this subpackage, without its
     text-only folders) and gemmi's."""
-    digest = hashlib.sha256(gemmi.__version__.encode())
+    digest = hashlib.sha256(str(getattr(gemmi, "__version__", "")).encode())
     here = Path(__file__).resolve().parent
     for path in sorted(here.rglob("*.py")):
         if path.relative_to(here).parts[0] in _TEXT_ONLY:
@@ -181,6 +181,8 @@ def _exposed_asn(st: gemmi.Structure) -> int:
             n = len(ns.find_atoms(r["ND2"][0].pos, "\0", radius=10.0))
             if best_n is None or n < best_n:
                 best, best_n = r.seqid.num, n
+    if best is None:
+        raise ValueError("the structure has no asparagine in chain A")
     return best
 
 
@@ -311,6 +313,7 @@ class _Scenario:
 def _generate_regions(scenario: _Scenario, folder: Path) -> gemmi.Structure:
     """Write the map, the true local-resolution map and the half maps; return the truth."""
     st = scenario.base()
+    assert scenario.regions is not None
     chain, resseq, local = scenario.regions
     d = np.where(_mask(st, chain, resseq), local, scenario.resolution)
     maps = simulate_regions(st, d, seed=scenario.seed, source=scenario.source)
@@ -324,6 +327,7 @@ def _generate_regions(scenario: _Scenario, folder: Path) -> gemmi.Structure:
 def _generate(scenario: _Scenario, folder: Path) -> None:
     if scenario.regions is not None:
         truth = _generate_regions(scenario, folder)
+        assert scenario.shift is not None
         chain, resseq, distance = scenario.shift
         model = _shift_residues(
             truth, chain, resseq, distance * _helix_normal(truth, chain, resseq)
