@@ -50,7 +50,8 @@ def kept(key: str, default: object) -> str:
 
 
 def navigation():
-    """``st.navigation`` over the registry in :mod:`app_support.pages`."""
+    """``st.navigation`` over the registry in :mod:`app_support.pages`, every page listed (not
+    folded behind "View more", which would hide the teaching pages)."""
     menu = {
         section: [st.Page(p.path, title=p.title, icon=p.icon, default=p.default) for p in specs]
         for section, specs in sections().items()
