@@ -56,7 +56,6 @@ def navigation():
         section: [st.Page(p.path, title=p.title, icon=p.icon, default=p.default) for p in specs]
         for section, specs in sections().items()
     }
-    # Every page stays listed: a collapsed menu hides the Learn pages behind "View more".
     return st.navigation(menu, expanded=True)
 
 
