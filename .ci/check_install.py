@@ -95,16 +95,11 @@ def build_sdist(out: Path) -> Path:
 
 
 def mapq_scores(path: Path):
-    """Per-atom Q from a MapQ output mmCIF."""
-    import gemmi
-    import numpy as np
+    """Per-atom Q from a MapQ output mmCIF, read by the package's own reader."""
+    from qscore.io.export import stored_qscores
+    from qscore.io.models import read_model
 
-    block = gemmi.cif.read(str(path)).sole_block()
-    for tag in ("_atom_site.Q_score", "_atom_site.Q-score"):
-        values = block.find_values(tag)
-        if values:
-            return np.array([float(v) for v in values])
-    raise AssertionError(f"{path} has no Q-score column")
+    return stored_qscores(read_model(path))
 
 
 def reference_scores():
