@@ -37,6 +37,17 @@ def from_plot(event, key: str) -> None:
         state.select_residue(row)
 
 
+def plot(figure, key: str) -> None:
+    """``figure`` drawn so that clicking a point selects the residue it carries (its first
+    ``customdata`` value, a row of the residue table)."""
+    from app_support.layout import chart_config
+
+    event = st.plotly_chart(
+        figure, key=key, on_select="rerun", selection_mode=("points",), config=chart_config()
+    )
+    from_plot(event, key)
+
+
 def table(frame, key: str, column_config: dict) -> None:
     """``frame`` as a dataframe in which one row can be selected; selecting a row selects the
     residue its index names (a row of the residue table). Cells without a value (a nucleic-acid

@@ -91,14 +91,10 @@ if not polymer.empty:
     chain = chains[0]
     if len(chains) > 1:
         chain = st.selectbox("Chain", chains, key=kept("compare.chain", chains[0]))
-    event = st.plotly_chart(
+    selection.plot(
         delta_figure(table, chain=chain, min_dq=found.rule.min_dq, selected=result.selected),
-        key=f"compare-delta-{chain}",
-        on_select="rerun",
-        selection_mode=("points",),
-        config=chart_config(),
+        f"compare-delta-{chain}",
     )
-    selection.from_plot(event, f"compare-delta-{chain}")
     st.caption(
         "Red: significantly worse in B; blue: significantly better; grey bars: ±2 standard "
         "errors from the noise; dotted lines: the smallest |dq| that can count. Click a point "

@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_support import selection
-from app_support.layout import chart_config, download, file_stem, kept, plain, require_result
+from app_support.layout import download, file_stem, kept, plain, require_result
 from app_support.local_resolution import inputs, local_result
 from app_support.report import report_button
 from app_support.viewer_panel import (
@@ -70,7 +70,7 @@ if not polymer.empty:
     chains = list(dict.fromkeys(polymer["chain"]))
     chain = st.selectbox("Chain", chains, key=kept("localres.chain", chains[0]))
     shown = polymer[polymer["chain"] == chain]
-    event = st.plotly_chart(
+    selection.plot(
         local_residue_figure(
             shown,
             result.resolution,
@@ -78,12 +78,8 @@ if not polymer.empty:
             title=f"Chain {chain}: residue Q against the local and the reported-resolution bands",
             selected=result.selected,
         ),
-        key=f"localres-{chain}",
-        on_select="rerun",
-        selection_mode=("points",),
-        config=chart_config(),
+        f"localres-{chain}",
     )
-    selection.from_plot(event, f"localres-{chain}")
     st.caption(
         "Shaded: the 95% band at each residue's local resolution; dotted lines: the band at the "
         "reported resolution. Lower panel: local resolution and the resolution at which each "

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from app_support import selection, state
-from app_support.layout import chart_config, kept, require_result
+from app_support.layout import kept, require_result
 from app_support.viewer_panel import residue_picker, viewer_panel
 from qscore.analysis.outliers import without_water_verdicts
 from qscore.plotting.figures import annotate_residues, molecule_figure, verdict_word
@@ -112,7 +112,7 @@ start = (int(page) - 1) * size
 on_page = shown.iloc[start : start + size]
 st.caption(f"Molecules {start + 1}–{start + len(on_page)} of {len(shown):,} ({sort}).")
 
-event = st.plotly_chart(
+selection.plot(
     molecule_figure(
         on_page,
         result.resolution,
@@ -120,12 +120,8 @@ event = st.plotly_chart(
         selected=result.selected,
         judge_water=judge_water,
     ),
-    key="molecules",
-    config=chart_config(),
-    on_select="rerun",
-    selection_mode=("points",),
+    "molecules",
 )
-selection.from_plot(event, "molecules")
 selection.table(
     on_page[
         ["chain", "resseq", "resname", "kind", "atoms", "q", "expected", "deviation", "verdict"]

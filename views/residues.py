@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_support import selection, state
-from app_support.layout import chart_config, kept, require_result
+from app_support.layout import kept, require_result
 from app_support.viewer_panel import residue_picker, viewer_panel
 from qscore.plotting.figures import residue_figure
 
@@ -70,14 +70,7 @@ def plot_section() -> None:
         selected=result.selected,
         title=f"Chain {chain}: {subsets} Q per {unit}",
     )
-    event = st.plotly_chart(
-        figure,
-        key=f"residues-{chain}",
-        on_select="rerun",
-        selection_mode=("points",),
-        config=chart_config(),
-    )
-    selection.from_plot(event, f"residues-{chain}")
+    selection.plot(figure, f"residues-{chain}")
     if result.resolution is None:
         st.caption("Enter the resolution in the sidebar to draw Q_peak and the 95% band.")
     else:
