@@ -45,7 +45,7 @@ run: setup
 	$(BIN)/streamlit run serve.py
 
 test: setup browser
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=15
 
 # The sdist installed into clean virtual environments without OpenMP and without a C compiler.
 install-check: $(KERNEL)

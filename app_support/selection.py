@@ -7,6 +7,10 @@ import streamlit as st
 from app_support import state
 
 _LAST = "qs.last_click"
+#: The plot whose click made the current selection, and the row it selected.
+_BY = "qs.selected_by"
+#: Per clickable plot: how many times it was drawn afresh, and the selection it last showed.
+_CHARTS = "qs.charts"
 
 
 def _first_row(points: list[dict]) -> int | None:
@@ -35,6 +39,37 @@ def from_plot(event, key: str) -> None:
     row = _first_row(points)
     if row is not None:
         state.select_residue(row)
+        st.session_state[_BY] = (key, row)
+
+
+def chart_key(base: str) -> str:
+    """The key under which to draw the clickable plot ``base``.
+
+    Plotly highlights a clicked point itself (the figure stays the same, so the browser does not
+    redraw it and the 3D view follows the click sooner). When the selection then changes some
+    other way (the outlier walk, the residue picker, another page), the plot gets a new key: it
+    is drawn afresh, without the highlight of a residue no longer selected.
+    """
+    current = state.current()
+    selected = current.selected if current is not None else None
+    charts: dict[str, tuple[int, int | None]] = st.session_state.setdefault(_CHARTS, {})
+    generation, shown = charts.get(base, (0, selected))
+    key = f"{base}.{generation}"
+    if selected != shown and st.session_state.get(_BY) != (key, selected):
+        generation += 1
+        key = f"{base}.{generation}"
+    charts[base] = (generation, selected)
+    return key
+
+
+def take_click(key: str) -> None:
+    """Apply a click made on the plot ``key`` since the last run, before the plot is drawn.
+
+    A chart's selection is in the session state at the start of the run its click triggered, so
+    a fragment can select the residue first and draw the plot, the picker and the view for it in
+    that one run (:func:`plot` then finds the click already taken).
+    """
+    from_plot(st.session_state.get(key), key)
 
 
 def plot(figure, key: str) -> None:

@@ -115,6 +115,20 @@ def residue_row(residues: pd.DataFrame, text: str) -> int | None:
     return int(hits[0]) if len(hits) else None
 
 
+def publish_residue(residues: pd.DataFrame, row: int | None) -> None:
+    """Make the URL's residue the one in row ``row`` of ``residues`` (None: no residue).
+
+    For a fragment's rerun, in which ``app.py`` does not write the URL.
+    """
+    text = residue_text(residues, row) if row is not None and row in residues.index else None
+    if st.query_params.get(RESIDUE) == text:
+        return
+    if text is None:
+        del st.query_params[RESIDUE]
+    else:
+        st.query_params[RESIDUE] = text
+
+
 def pending_residue() -> str | None:
     """The residue the URL asked for, until :func:`residue_done` is called."""
     return st.session_state.get(_PENDING_RESIDUE)

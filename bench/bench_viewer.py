@@ -37,6 +37,16 @@ def main() -> int:
             load = data.get(f"{step}_{size}_load_average")
             cells.append("—" if seconds is None else f"{seconds:.2f} s (load {load})")
         print(f"{step:<28}{cells[0]:>26}{cells[1]:>26}")
+    for size in ("emd30342", "100k"):
+        total, handing = (
+            data.get(f"upload_to_overview_{size}"),
+            data.get(f"upload_to_overview_{size}_handing_files"),
+        )
+        if total is not None and handing is not None:
+            print(
+                f"upload_to_overview {size}: {total:.2f} s, of which {handing:.2f} s Playwright "
+                f"handing the files to the browser: {total - handing:.2f} s without it"
+            )
     return code
 
 

@@ -151,3 +151,29 @@ def test_without_a_pinned_pair_only_two_uploads_count():
     assert _choose(_source("a.map"), None, None) == (None, None, None)
     chosen = _choose(_source("a.map"), _source("b.cif"), None)
     assert [s.name for s in chosen[:2]] == ["a.map", "b.cif"]
+
+
+def test_a_plot_is_drawn_afresh_when_the_selection_moves_other_than_by_its_click(monkeypatch):
+    from types import SimpleNamespace
+
+    from app_support import selection, state
+
+    chosen: dict = {"row": None}
+    monkeypatch.setattr(selection.st, "session_state", {})
+    monkeypatch.setattr(state, "current", lambda: SimpleNamespace(selected=chosen["row"]))
+    monkeypatch.setattr(state, "select_residue", lambda row: chosen.update(row=row))
+    key = selection.chart_key("residues-A")
+    assert key == "residues-A.0"
+    # A click on the plot selects row 7 and keeps the key: Plotly's highlight of it stays.
+    point = {"curve_number": 1, "point_index": 3, "customdata": [7, "A", "145", "ASP", ""]}
+    selection.take_click(key)
+    selection.from_plot(SimpleNamespace(selection=SimpleNamespace(points=[point])), key)
+    assert chosen["row"] == 7
+    assert selection.chart_key("residues-A") == key
+    # The same click seen again (the plot keeps its selection across reruns) changes nothing.
+    chosen["row"] = 9  # the outlier walk moved on
+    selection.from_plot(SimpleNamespace(selection=SimpleNamespace(points=[point])), key)
+    assert chosen["row"] == 9
+    assert selection.chart_key("residues-A") == "residues-A.1"
+    assert selection.chart_key("residues-A") == "residues-A.1"
+    assert selection.chart_key("residues-B") == "residues-B.0"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_support import selection, state
+from app_support import selection, state, urlstate
 from app_support.layout import kept, require_result
 from app_support.viewer_panel import residue_picker, viewer_panel
 from qscore.plotting.figures import residue_figure
@@ -26,13 +26,14 @@ CHAIN = kept("chain", chains[0])
 FOLLOWED = "qs.residues-chain-follow"
 
 
-@st.fragment
-def plot_section() -> None:
-    """Chain, range and smoothing controls and the plot; they rerun alone. A click on the plot
-    selects a residue and reruns the page, so the view below follows."""
-    result = state.current()
-    if st.session_state.get(CHAIN) not in chains:
-        st.session_state[CHAIN] = chains[0]
+def plot_key(chain: str) -> str:
+    """Key of the plot of ``chain``."""
+    return f"residues-{chain}"
+
+
+def plot_section(result: state.Current) -> None:
+    """Chain, range and smoothing controls and the plot of one chain (a clicked point is
+    highlighted by Plotly; see :func:`app_support.selection.chart_key`)."""
     if result.selected in polymer.index and st.session_state.get(FOLLOWED) != result.selected:
         st.session_state[CHAIN] = polymer.at[result.selected, "chain"]
         st.session_state[FOLLOWED] = result.selected
@@ -67,10 +68,9 @@ def plot_section() -> None:
         result.sigma,
         kind=kind,
         smoothing=SMOOTHING[smoothing],
-        selected=result.selected,
         title=f"Chain {chain}: {subsets} Q per {unit}",
     )
-    selection.plot(figure, f"residues-{chain}")
+    selection.plot(figure, selection.chart_key(plot_key(chain)))
     if result.resolution is None:
         st.caption("Enter the resolution in the sidebar to draw Q_peak and the 95% band.")
     else:
@@ -79,12 +79,24 @@ def plot_section() -> None:
             "Click a point to show that residue in 3D below, or walk through the outliers with "
             "◀ Previous / Next ▶ (keys P and N)."
         )
-    if state.current().selected != result.selected:
-        st.rerun()
 
 
-plot_section()
-result = state.current()
-st.subheader("Selected residue in 3D")
-residue_picker(result, polymer.index[polymer["chain"] == st.session_state[CHAIN]])
-viewer_panel(result)
+@st.fragment
+def residue_section() -> None:
+    """The plot, the residue picker and the 3D panel; their widgets rerun them alone.
+
+    A click on the plot is taken before anything is drawn, so the plot's marker, the picker and
+    the view show the clicked residue in that one rerun (the rest of the page does not change).
+    """
+    if st.session_state.get(CHAIN) not in chains:
+        st.session_state[CHAIN] = chains[0]
+    selection.take_click(selection.chart_key(plot_key(st.session_state[CHAIN])))
+    result = state.current()
+    plot_section(result)
+    st.subheader("Selected residue in 3D")
+    residue_picker(result, polymer.index[polymer["chain"] == st.session_state[CHAIN]])
+    viewer_panel(result)
+    urlstate.publish_residue(residues, result.selected)
+
+
+residue_section()

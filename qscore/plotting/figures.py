@@ -177,6 +177,10 @@ def residue_series(kind: str) -> tuple[str, ...]:
     return ("q",)
 
 
+#: How a per-residue plot shows the point a click selected (Plotly's own selection).
+CLICKED = {"selected": {"marker": {"size": 12}}, "unselected": {"marker": {"opacity": 0.35}}}
+
+
 def residue_figure(
     residues: pd.DataFrame,
     resolution: float | None,
@@ -184,7 +188,6 @@ def residue_figure(
     *,
     kind: str = "protein",
     smoothing: str | None = None,
-    selected: int | None = None,
     title: str = "",
 ) -> go.Figure:
     """Per-residue Q of one chain: one trace per atom subset, bands, outliers red and labelled.
@@ -192,7 +195,7 @@ def residue_figure(
     ``residues`` is a residue table (rows of one chain) whose index is the residue row; each
     point carries that row as ``customdata[0]`` so a click can select the residue. ``smoothing``
     is a MapQ window name (``avg3``, ``avg5``, ``avg7``, ``avg11``) applied to backbone and
-    side-chain columns when present.
+    side-chain columns when present. A clicked point is enlarged and the others faded.
     """
     fig = go.Figure()
     bands = expected_q(resolution, sigma) if resolution else None
@@ -231,6 +234,7 @@ def residue_figure(
                 marker={"color": colour, "size": 6},
                 customdata=custom,
                 hovertemplate=hover,
+                **CLICKED,
             )
         )
         below = values < low
@@ -246,6 +250,7 @@ def residue_figure(
                     marker={"color": RED, "size": 8, "line": {"color": "white", "width": 1}},
                     customdata=custom[below],
                     hovertemplate=hover,
+                    **CLICKED,
                 )
             )
         for x, y, (_, _chain, number, resname, _flag) in zip(
@@ -257,10 +262,6 @@ def residue_figure(
     for y, x, text in sorted(outliers):
         lowest.setdefault(x, (y, text))
     band = _band_lines(resolution, sigma)
-    shapes = band["shapes"]
-    if selected is not None and selected in residues.index:
-        x = float(residues.loc[selected, "resseq"])
-        shapes = [*shapes, _vertical(x, {"color": "#444", "dash": "dash", "width": 1})]
     labels = [
         {
             "x": x,
@@ -279,7 +280,7 @@ def residue_figure(
     ]
     return _layout(
         fig,
-        shapes=shapes,
+        shapes=band["shapes"],
         annotations=labels + band["annotations"],
         title={"text": title, "x": 0.01, "xanchor": "left", "y": 0.97, "font": {"size": 15}},
         legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1.02, "yanchor": "bottom"},
@@ -292,20 +293,6 @@ def residue_figure(
         dragmode="pan",
         height=420,
     )
-
-
-def _vertical(x: float, line: dict) -> dict:
-    """A vertical line across the plot at ``x`` (a layout shape)."""
-    return {
-        "type": "line",
-        "xref": "x",
-        "x0": x,
-        "x1": x,
-        "yref": "y domain",
-        "y0": 0,
-        "y1": 1,
-        "line": line,
-    }
 
 
 def _lowest(residues: pd.DataFrame) -> float:
