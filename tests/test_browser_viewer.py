@@ -82,8 +82,15 @@ class Session:
             begin = time.perf_counter()
             inputs.nth(index).set_input_files(path, timeout=180_000)
             handing += time.perf_counter() - begin
-            expect(page.get_by_role("button", name=f"Remove {path.name}")).to_be_visible(
-                timeout=120_000
+            # The file's chip without its spinner: uploaded (a CSS query: Playwright's role
+            # queries walk the page's accessibility tree, which is slow on a large page).
+            page.wait_for_function(
+                """(name) => [...document.querySelectorAll('[data-testid="stFileChip"]')].some(
+                    (c) => c.querySelector(`[data-testid="stFileChipName"][title="${name}"]`)
+                        && !c.querySelector('[data-testid="stFileChipIconSpinner"]'))""",
+                arg=path.name,
+                polling=50,
+                timeout=120_000,
             )
         # The header names the new result only once it is scored; stale elements (the previous
         # result's, kept on screen during the run) are gone once the overview is drawn.

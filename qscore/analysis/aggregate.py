@@ -76,20 +76,23 @@ def mapq_windows(residues: pd.DataFrame) -> pd.DataFrame:
     at the ends, and a residue without a side chain (GLY) contributes 0 to its neighbours'
     side-chain windows while its own stays blank.
     """
-    out = residues.copy()
-    for name in WINDOWS:
-        for col in ("q_backbone", "q_sidechain", "q"):
-            out[f"{col}_{name}"] = np.nan
-    for _, idx in out.groupby("chain", sort=False, observed=True).groups.items():
-        order = out.loc[idx].sort_values(["resseq", "icode"], kind="stable").index
-        for col in ("q_backbone", "q_sidechain", "q"):
-            own = out.loc[order, col].to_numpy()
+    n = len(residues)
+    resseq = residues["resseq"].to_numpy()
+    icode_rank = residues["icode"].rank(method="dense", na_option="bottom").to_numpy()
+    subsets = {
+        col: residues[col].to_numpy(dtype=np.float64) for col in ("q_backbone", "q_sidechain", "q")
+    }
+    columns = {f"{col}_{name}": np.full(n, np.nan) for name in WINDOWS for col in subsets}
+    for positions in residues.groupby("chain", sort=False, observed=True).indices.values():
+        order = positions[np.lexsort((icode_rank[positions], resseq[positions]))]
+        for col, column in subsets.items():
+            own = column[order]
             values = np.nan_to_num(own, nan=0.0)
             for name, half in WINDOWS.items():
-                out.loc[order, f"{col}_{name}"] = np.where(
+                columns[f"{col}_{name}"][order] = np.where(
                     np.isnan(own), np.nan, window_mean(values, half)
                 )
-    return out
+    return pd.concat([residues, pd.DataFrame(columns, index=residues.index)], axis=1)
 
 
 def window_mean(values: np.ndarray, half_width: int) -> np.ndarray:
