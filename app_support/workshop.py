@@ -14,6 +14,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_support import state, teaching
+from app_support.cache import memo
 from app_support.example import builtin
 from qscore.errors import QscoreError
 from qscore.plotting.teaching import (
@@ -152,11 +153,20 @@ def _variant(example, name: str):
 
 
 def evidence_figure(example, lesson: Lesson):
-    """The density the class looks at before guessing (atoms by element, no scores), or None."""
+    """The density the class looks at before guessing (atoms by element, no scores), or None.
+
+    Drawn once per scenario and font size in this process (sampling the map for its panels takes
+    seconds, and every student's rerun shows the same picture).
+    """
+    large, size = teaching.large_fonts(), teaching.font_size()
+    key = f"evidence|{example.key}|{example.map_path}|{large}"
+    return memo(key, lambda: _evidence_figure(example, lesson, large=large, size=size))
+
+
+def _evidence_figure(example, lesson: Lesson, *, large: bool, size: int):
     done = teaching.score_example(example)
     if done is None:
         return None
-    size = teaching.font_size()
     if example.variants:
         chain = (example.expectation.get("higher") or {}).get("chain")
         poses = {
@@ -179,9 +189,7 @@ def evidence_figure(example, lesson: Lesson):
         )
     if not panels:
         return None
-    return slab_figure(
-        panels, height=300 if teaching.large_fonts() else 260, font_size=size, density_scale=False
-    )
+    return slab_figure(panels, height=300 if large else 260, font_size=size, density_scale=False)
 
 
 def tell(place, example, lesson: Lesson | None, *, lead: str = "") -> None:

@@ -85,7 +85,7 @@ def plot_section(result: state.Current) -> None:
 def residue_section() -> None:
     """The plot, the residue picker and the 3D panel; their widgets rerun them alone.
 
-    A click on the plot is taken before anything is drawn, so the plot's marker, the picker and
+    A click on the plot is taken before anything is drawn, so the plot's highlight, the picker and
     the view show the clicked residue in that one rerun (the rest of the page does not change).
     """
     if st.session_state.get(CHAIN) not in chains:
