@@ -210,18 +210,11 @@ def _row_of(outcome: Outcome, row_a: int | None) -> pd.Series | None:
     return None if hit.empty else hit.iloc[0]
 
 
-def _residue_atoms(scored: Scored, row: int) -> np.ndarray:
-    model = scored.model
-    start, stop = (int(model.residues.at[row, k]) for k in ("start", "stop"))
-    atoms = np.arange(start, stop)
-    return atoms[model.heavy[atoms]]
-
-
 def overlay_atoms(outcome: Outcome, row: pd.Series) -> np.ndarray:
     """Heavy atoms of model B to draw over model A around residue ``row``: the residue itself
     and the residues near it that moved, changed or exist only in B."""
     a, b = outcome.a.model, outcome.b.model
-    centre = a.xyz[_residue_atoms(outcome.a, int(row["row_a"]))]
+    centre = a.xyz[a.residue_atoms(int(row["row_a"]))]
     table = outcome.comparison.residues
     partner = dict(zip(table["row_b"], table["row_a"], strict=True))
     close = np.linalg.norm(b.xyz - centre.mean(axis=0), axis=1) < OVERLAY_REACH
@@ -229,24 +222,24 @@ def overlay_atoms(outcome: Outcome, row: pd.Series) -> np.ndarray:
     keep = [int(row["row_b"])]
     for rb in near:
         ra = partner.get(int(rb))
-        atoms_b = _residue_atoms(outcome.b, int(rb))
+        atoms_b = b.residue_atoms(int(rb))
         if ra is None:
             keep.append(int(rb))
             continue
-        atoms_a = _residue_atoms(outcome.a, int(ra))
+        atoms_a = a.residue_atoms(int(ra))
         same = np.array_equal(a.name[atoms_a], b.name[atoms_b]) and np.all(
             np.linalg.norm(a.xyz[atoms_a] - b.xyz[atoms_b], axis=1) <= MOVED
         )
         if not same:
             keep.append(int(rb))
-    return np.concatenate([_residue_atoms(outcome.b, r) for r in dict.fromkeys(keep)])
+    return np.concatenate([b.residue_atoms(r) for r in dict.fromkeys(keep)])
 
 
 def atom_pairs(outcome: Outcome, row: pd.Series) -> pd.DataFrame:
     """Per-atom Q of one residue on both sides, matched by atom name."""
     frames = []
     for side, scored, key in (("A", outcome.a, "row_a"), ("B", outcome.b, "row_b")):
-        atoms = _residue_atoms(scored, int(row[key]))
+        atoms = scored.model.residue_atoms(int(row[key]))
         frames.append(
             pd.DataFrame({"atom": scored.model.name[atoms], f"Q {side}": scored.result.q[atoms]})
         )

@@ -24,7 +24,7 @@ from app_support import state
 from app_support.example import ExampleInfo, info_from
 from qscore.errors import QscoreError
 from qscore.pipeline import Scored, load_and_score
-from qscore.plotting.teaching import PREFERRED_ATOMS, residue_atoms, showcase_residue
+from qscore.plotting.teaching import PREFERRED_ATOMS, showcase_residue
 from qscore.synthetic.lessons.facts import group_where
 
 logger = logging.getLogger(__name__)
@@ -444,7 +444,7 @@ def _default_atom(model, atoms: np.ndarray) -> int:
 def _point_picker_at(model, row: int) -> None:
     st.session_state[PICK_CHAIN] = str(model.residues.iloc[row]["chain"])
     st.session_state[PICK_RESIDUE] = int(row)
-    st.session_state[PICK_ATOM] = _default_atom(model, residue_atoms(model, row))
+    st.session_state[PICK_ATOM] = _default_atom(model, model.residue_atoms(row))
 
 
 def atom_picker(result) -> int:
@@ -454,7 +454,7 @@ def atom_picker(result) -> int:
     """
     model = result.scored.model
     residues = model.residues
-    heavy_count = np.array([len(residue_atoms(model, r)) for r in range(len(residues))])
+    heavy_count = np.array([len(model.residue_atoms(r)) for r in range(len(residues))])
     rows = np.flatnonzero(heavy_count > 0)
     seen = (result.key, result.selected)
     if st.session_state.get(_PICK_SEEN) != seen:
@@ -481,7 +481,7 @@ def atom_picker(result) -> int:
             f"{residues.iloc[r]['resname']} ({residues.iloc[r]['kind']})"
         ),
     )
-    atoms = [int(a) for a in residue_atoms(model, row)]
+    atoms = [int(a) for a in model.residue_atoms(row)]
     if st.session_state.get(PICK_ATOM) not in atoms:
         st.session_state[PICK_ATOM] = _default_atom(model, np.array(atoms))
     return int(

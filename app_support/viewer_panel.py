@@ -82,10 +82,7 @@ def focus_of(result: Current, row: int | None) -> Focus | None:
     """The atoms and Q-scores of residue ``row``, or None."""
     if row is None or row not in result.analysis.residues.index:
         return None
-    residues = result.scored.model.residues
-    start, stop = int(residues.at[row, "start"]), int(residues.at[row, "stop"])
-    atoms = np.arange(start, stop)
-    atoms = atoms[result.scored.model.heavy[atoms]]
+    atoms = result.scored.model.residue_atoms(row)
     label = residue_label(result.analysis.residues.loc[row])
     return Focus(label=label, atoms=atoms, q=result.scored.result.q[atoms])
 

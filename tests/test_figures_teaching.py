@@ -220,7 +220,7 @@ def test_group_helpers_on_a_small_structure():
     model = model_from_structure(_tiny_structure())
     assert ft.find_residue(model, "A", 2) == 1
     assert ft.find_residue(model, "A", 99) is None
-    assert list(model.name[ft.residue_atoms(model, 1)]) == ["N", "CA"]
+    assert list(model.name[model.residue_atoms(1)]) == ["N", "CA"]
     assert ft.ligand_atoms(model).size == 0
 
 

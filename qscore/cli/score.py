@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-import numpy as np
-
 from qscore import defaults
 from qscore.cli import local_resolution
 from qscore.cli.common import (
@@ -153,8 +151,7 @@ def write_chimerax_files(args: argparse.Namespace, scored, resolution: float | N
     focus = None
     if worst:
         row = residues.loc[worst[0]]
-        atoms = np.arange(model.residues.at[worst[0], "start"], model.residues.at[worst[0], "stop"])
-        atoms = atoms[model.heavy[atoms]]
+        atoms = model.residue_atoms(worst[0])
         contour = residue_contour(scored.dmap, model.xyz[atoms], q[atoms], q_good=q_good)
         focus = residue_spec(row["chain"], row["resseq"], row["icode"])
         notes.append(f"Centred on {focus}, the residue furthest below Q_low_95%.")

@@ -100,6 +100,11 @@ class AtomModel:
         """Boolean mask of the atoms that are scored (every element but H and D)."""
         return ~self.is_hydrogen
 
+    def residue_atoms(self, row: int) -> np.ndarray:
+        """Indices of the heavy atoms of residue ``row`` (a row of :attr:`residues`)."""
+        atoms = np.arange(int(self.residues.at[row, "start"]), int(self.residues.at[row, "stop"]))
+        return atoms[self.heavy[atoms]]
+
     @property
     def kind(self) -> np.ndarray:
         """Residue kind of each atom (protein, nucleic, ligand, glycan, water, ion)."""

@@ -759,13 +759,6 @@ def showcase_residue(model: AtomModel, q: np.ndarray) -> int:
     return 0
 
 
-def residue_atoms(model: AtomModel, row: int) -> np.ndarray:
-    """Indices of the heavy atoms of residue ``row`` of ``model.residues``."""
-    start, stop = (int(v) for v in model.residues.iloc[row][["start", "stop"]])
-    atoms = np.arange(start, stop)
-    return atoms[~model.is_hydrogen[atoms]]
-
-
 def find_residue(model: AtomModel, chain: str, resseq: int, icode: str = "") -> int | None:
     """Row of ``model.residues`` with this chain, number and insertion code, or None."""
     residues = model.residues
@@ -868,13 +861,13 @@ def ladder_panels(
     _, _, first_model, first_q = items[0]
     row = showcase_residue(first_model, first_q)
     chosen = first_model.residues.iloc[row]
-    frame = best_plane(first_model.xyz[residue_atoms(first_model, row)])
+    frame = best_plane(first_model.xyz[first_model.residue_atoms(row)])
     panels = []
     for resolution, dmap, model, q in items:
         found = find_residue(model, chosen["chain"], int(chosen["resseq"]), chosen["icode"])
         if found is None:
             continue
-        atoms = residue_atoms(model, found)
+        atoms = model.residue_atoms(found)
         q_residue = float(np.nanmean(q[atoms]))
         q_model = overall_q(q, model.heavy)
         title = f"<b>{resolution:g} Å</b><br>Q_residue {q_residue:.2f}<br>Q_model {q_model:.2f}"
@@ -940,7 +933,7 @@ def evidence_panels(
     panels = []
     row = find_residue(model, *showcase) if showcase is not None else None
     if row is not None and showcase is not None:
-        atoms = residue_atoms(model, row)
+        atoms = model.residue_atoms(row)
         frame = best_plane(model.xyz[atoms])
         name = f"{model.resname[atoms[0]]} {showcase[0]}{showcase[1]}"
         panels.append(group_panel(dmap, model, atoms, title=f"this map<br>{name}", frame=frame))
@@ -951,7 +944,7 @@ def evidence_panels(
                     group_panel(
                         other_map,
                         other,
-                        residue_atoms(other, found),
+                        other.residue_atoms(found),
                         title=title,
                         frame=frame,
                     )
