@@ -7,7 +7,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -27,9 +26,11 @@ from app_support.viewer_panel import (
 from qscore.analysis.compare import (
     Comparison,
     Rule,
+    atom_pairs,
     compare,
     comparison_margin,
     ligand_table,
+    overlay_atoms,
     second_side,
 )
 from qscore.analysis.contour import MapStats
@@ -197,55 +198,10 @@ def outcome(result: Current, second: Second, what: str, rule: Rule) -> Outcome:
     return memo(key, compute)
 
 
-#: Residues of model B within this distance (Å) of the selected residue are drawn when they
-#: differ from model A.
-OVERLAY_REACH = 12.0
-#: An atom moved by more than this (Å) makes its residue differ.
-MOVED = 0.05
-
-
 def _row_of(outcome: Outcome, row_a: int | None) -> pd.Series | None:
     table = outcome.comparison.residues
     hit = table[table["row_a"] == row_a] if row_a is not None else table.iloc[:0]
     return None if hit.empty else hit.iloc[0]
-
-
-def overlay_atoms(outcome: Outcome, row: pd.Series) -> np.ndarray:
-    """Heavy atoms of model B to draw over model A around residue ``row``: the residue itself
-    and the residues near it that moved, changed or exist only in B."""
-    a, b = outcome.a.model, outcome.b.model
-    centre = a.xyz[a.residue_atoms(int(row["row_a"]))]
-    table = outcome.comparison.residues
-    partner = dict(zip(table["row_b"], table["row_a"], strict=True))
-    close = np.linalg.norm(b.xyz - centre.mean(axis=0), axis=1) < OVERLAY_REACH
-    near = np.unique(b.residue_index[close])
-    keep = [int(row["row_b"])]
-    for rb in near:
-        ra = partner.get(int(rb))
-        atoms_b = b.residue_atoms(int(rb))
-        if ra is None:
-            keep.append(int(rb))
-            continue
-        atoms_a = a.residue_atoms(int(ra))
-        same = np.array_equal(a.name[atoms_a], b.name[atoms_b]) and np.all(
-            np.linalg.norm(a.xyz[atoms_a] - b.xyz[atoms_b], axis=1) <= MOVED
-        )
-        if not same:
-            keep.append(int(rb))
-    return np.concatenate([b.residue_atoms(r) for r in dict.fromkeys(keep)])
-
-
-def atom_pairs(outcome: Outcome, row: pd.Series) -> pd.DataFrame:
-    """Per-atom Q of one residue on both sides, matched by atom name."""
-    frames = []
-    for side, scored, key in (("A", outcome.a, "row_a"), ("B", outcome.b, "row_b")):
-        atoms = scored.model.residue_atoms(int(row[key]))
-        frames.append(
-            pd.DataFrame({"atom": scored.model.name[atoms], f"Q {side}": scored.result.q[atoms]})
-        )
-    pairs = frames[0].merge(frames[1], on="atom", how="outer", sort=False)
-    pairs["dq"] = pairs["Q B"] - pairs["Q A"]
-    return pairs
 
 
 def focus_first_change(result: Current, outcome: Outcome) -> None:
@@ -272,7 +228,15 @@ def superposed_panel(result: Current, outcome: Outcome, *, height: int = 480) ->
     view_col, info_col = st.columns([3, 2])
     with view_col:
         models = outcome.what == "models"
-        atoms = overlay_atoms(outcome, row) if models and row is not None else None
+        atoms = None
+        if models and row is not None:
+            atoms = overlay_atoms(
+                outcome.a.model,
+                outcome.b.model,
+                outcome.comparison.residues,
+                int(row["row_a"]),
+                int(row["row_b"]),
+            )
         overlay = Overlay(
             model=outcome.b.model if models else None,
             atoms=atoms,
@@ -314,7 +278,7 @@ def superposed_panel(result: Current, outcome: Outcome, *, height: int = 480) ->
             f"**{verdict.get(row['change'], 'within the noise')}**"
         )
         st.dataframe(
-            atom_pairs(outcome, row),
+            atom_pairs(outcome.a, outcome.b, int(row["row_a"]), int(row["row_b"])),
             hide_index=True,
             column_config={
                 "Q A": st.column_config.NumberColumn(format="%.3f"),

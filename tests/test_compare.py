@@ -22,10 +22,12 @@ from qscore.analysis.aggregate import residue_table, window_mean
 from qscore.analysis.compare import (
     Rule,
     _window_means,
+    atom_pairs,
     compare,
     ligand_table,
     load_and_score_pair,
     match_residues,
+    overlay_atoms,
     resolve_resolution,
 )
 from qscore.analysis.noise import band_limited_noise, noise_level, solvent_distance
@@ -325,3 +327,26 @@ def test_rule_parameters_and_mismatched_sides_are_refused(real):
     assert resolve_resolution(None, [real.model]) == pytest.approx(3.9)
     with pytest.raises(ParameterError, match="resolution"):
         resolve_resolution(None, [model_from_structure(scenario_model(), name="no resolution")])
+
+
+def test_the_overlay_draws_the_moved_residues_and_not_the_others(moved, dataset):
+    a, rows, shifted, _ = moved
+    b = scored(dataset.dmap, shifted)
+    table = compare(a, b, resolution=dataset.resolution).residues
+    middle = int(rows[len(rows) // 2])
+    atoms = overlay_atoms(a.model, b.model, table, middle, middle)
+    drawn = set(np.unique(b.model.residue_index[atoms]).tolist())
+    # Every moved residue close to the middle one is drawn; none of the unmoved ones.
+    centre = a.model.xyz[a.model.residue_atoms(middle)].mean(axis=0)
+    near = {
+        int(r)
+        for r in rows
+        if np.min(np.linalg.norm(shifted.xyz[shifted.residue_atoms(int(r))] - centre, axis=1))
+        < 12.0
+    }
+    assert middle in drawn and near <= drawn
+    assert drawn <= {int(r) for r in rows}
+    # The per-atom table pairs the residue's atoms by name; the moved atoms' Q changed.
+    pairs = atom_pairs(a, b, middle, middle)
+    assert sorted(pairs["atom"]) == sorted(a.model.name[a.model.residue_atoms(middle)])
+    assert np.all(np.isfinite(pairs["dq"])) and np.any(pairs["dq"] != 0.0)

@@ -54,11 +54,13 @@ __all__ = [
     "Comparison",
     "Matching",
     "Rule",
+    "atom_pairs",
     "compare",
     "comparison_margin",
     "ligand_table",
     "load_and_score_pair",
     "match_residues",
+    "overlay_atoms",
     "resolve_resolution",
     "second_side",
 ]
@@ -72,6 +74,11 @@ PERTURBATION = 0.5
 NOISE_PAD = 4.0
 #: Extra margin (Å) beyond the solvent distance kept when a map is cropped for a comparison.
 SOLVENT_SHELL = 4.0
+#: Residues of model B within this distance (Å) of the selected residue are drawn over model A
+#: when they differ from it (:func:`overlay_atoms`).
+OVERLAY_REACH = 12.0
+#: An atom moved by more than this (Å) makes its residue differ (:func:`overlay_atoms`).
+MOVED = 0.05
 
 
 @dataclass(frozen=True)
@@ -267,6 +274,83 @@ def _unchanged(a: Scored, b: Scored, ra: int, rb: int) -> bool:
     return np.array_equal(a.model.name[ia], b.model.name[ib]) and np.array_equal(
         a.result.q[ia], b.result.q[ib], equal_nan=True
     )
+
+
+def overlay_atoms(
+    a: AtomModel,
+    b: AtomModel,
+    residues: pd.DataFrame,
+    row_a: int,
+    row_b: int,
+    *,
+    reach: float = OVERLAY_REACH,
+    moved: float = MOVED,
+) -> np.ndarray:
+    """Heavy atoms of model B to draw over model A around a residue: the residue itself and
+    the residues near it that moved, changed or exist only in B.
+
+    Parameters
+    ----------
+    a, b : AtomModel
+        Models A and B.
+    residues : pandas.DataFrame
+        The comparison's residue table (:attr:`Comparison.residues`: ``row_a``, ``row_b``).
+    row_a, row_b : int
+        The residue, as a row of A's and of B's residue table.
+    reach : float
+        Residues of B with an atom within this distance (Å) of the residue's centre are looked at.
+    moved : float
+        A residue of B whose atoms are named as in A and none moved by more than this (Å) is
+        left out.
+
+    Returns
+    -------
+    numpy.ndarray
+        Atom indices of model B.
+    """
+    centre = a.xyz[a.residue_atoms(row_a)]
+    partner = dict(zip(residues["row_b"], residues["row_a"], strict=True))
+    close = np.linalg.norm(b.xyz - centre.mean(axis=0), axis=1) < reach
+    keep = [row_b]
+    for rb in np.unique(b.residue_index[close]):
+        ra = partner.get(int(rb))
+        atoms_b = b.residue_atoms(int(rb))
+        if ra is None:
+            keep.append(int(rb))
+            continue
+        atoms_a = a.residue_atoms(int(ra))
+        same = np.array_equal(a.name[atoms_a], b.name[atoms_b]) and np.all(
+            np.linalg.norm(a.xyz[atoms_a] - b.xyz[atoms_b], axis=1) <= moved
+        )
+        if not same:
+            keep.append(int(rb))
+    return np.concatenate([b.residue_atoms(r) for r in dict.fromkeys(keep)])
+
+
+def atom_pairs(a: Scored, b: Scored, row_a: int, row_b: int) -> pd.DataFrame:
+    """Per-atom Q of one residue on both sides, matched by atom name.
+
+    Parameters
+    ----------
+    a, b : Scored
+        Sides A and B.
+    row_a, row_b : int
+        The residue, as a row of A's and of B's residue table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``atom``, ``Q A``, ``Q B`` and ``dq`` (B − A), one row per atom name of either side.
+    """
+    frames = []
+    for side, scored, row in (("A", a, row_a), ("B", b, row_b)):
+        atoms = scored.model.residue_atoms(row)
+        frames.append(
+            pd.DataFrame({"atom": scored.model.name[atoms], f"Q {side}": scored.result.q[atoms]})
+        )
+    pairs = frames[0].merge(frames[1], on="atom", how="outer", sort=False)
+    pairs["dq"] = pairs["Q B"] - pairs["Q A"]
+    return pairs
 
 
 def _window_orders(table: pd.DataFrame, ok: np.ndarray) -> list[np.ndarray]:
