@@ -16,10 +16,18 @@ from app_support import inputs as sidebar_inputs
 from app_support import state, urlstate
 from app_support.cache import Result, _Store, cached_result, result_key, score_sources
 from app_support.inputs import Inputs, sidebar
-from app_support.layout import header, keep_widget_state, navigation, plain
+from app_support.layout import (
+    header,
+    keep_widget_state,
+    navigation,
+    page_style,
+    plain,
+    progress_bar,
+)
 from qscore.errors import QscoreError
 
 st.set_page_config(page_title="qscore — Q-scores in context", page_icon="🧊", layout="wide")
+page_style()
 keep_widget_state()
 pages = navigation()
 inputs: Inputs = sidebar()
@@ -56,11 +64,7 @@ def _score(inputs: Inputs) -> state.Current:
                 slot.container(),
                 st.status(f"Scoring {plain(inputs.label)}…", expanded=True) as status,
             ):
-                bar = st.progress(0.0, text="Starting")
-
-                def progress(done: int, total: int, stage: str) -> None:
-                    bar.progress(min(done / total, 1.0) if total else 0.0, text=stage)
-
+                progress = progress_bar("Starting")
                 _, stored = score_sources(
                     inputs.map_source,
                     inputs.model_source,

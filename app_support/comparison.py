@@ -13,7 +13,7 @@ import streamlit as st
 from app_support import state, teaching
 from app_support.cache import Source, memo, source_from_path
 from app_support.inputs import MAP_TYPES, MODEL_TYPES, local_paths_allowed
-from app_support.layout import KEEP, plain
+from app_support.layout import KEEP, plain, progress_bar
 from app_support.state import Current
 from app_support.uploads import file_input, source_of
 from app_support.viewer_panel import (
@@ -174,11 +174,7 @@ def outcome(result: Current, second: Second, what: str, rule: Rule) -> Outcome:
 
     def compute() -> Outcome:
         with st.status("Comparing…", expanded=True) as status:
-            bar = st.progress(0.0, text="Scoring side B")
-
-            def progress(done: int, total: int, stage: str) -> None:
-                bar.progress(min(done / total, 1.0) if total else 0.0, text=stage)
-
+            progress = progress_bar("Scoring side B")
             results = _ligand_results(result.scored, second, result.resolution, progress)
             b = results["model B · map A" if what == "models" else "model A · map B"]
             comparison = compare(

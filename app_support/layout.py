@@ -12,6 +12,7 @@ import streamlit as st
 from app_support.pages import sections
 from app_support.state import Current, current, stale
 from qscore.errors import QscoreError
+from qscore.progress import Progress, throttled
 
 #: Widgets whose key starts with this prefix keep their value when the visitor switches pages.
 KEEP = "qs.keep."
@@ -74,6 +75,28 @@ def header(result: Current | None) -> None:
         f"{source}**{plain(result.label)}** · {resolution} · sigma {result.sigma:g} · "
         f"{result.mode}" + ("" if workshop.withheld() else shown_q)
     )
+
+
+#: Elements of a run in progress fade at once after half a second instead of over a second:
+#: without a graphics card the browser redraws the whole page for every step of that fade,
+#: which competes with the scoring for the processor when both share a machine.
+_PAGE_CSS = '<style>[data-stale="true"] { transition: opacity 0s linear 0.5s !important; }</style>'
+
+
+def page_style() -> None:
+    """The dashboard's own style rules (every run; they take no room on the page)."""
+    st.html(_PAGE_CSS)
+
+
+def progress_bar(text: str) -> Progress:
+    """A progress bar on the page, and the callback that advances it (a few times a second at
+    most, so a fast computation never waits on the browser)."""
+    bar = st.progress(0.0, text=text)
+
+    def advance(done: int, total: int, stage: str) -> None:
+        bar.progress(min(done / total, 1.0) if total else 0.0, text=stage)
+
+    return throttled(advance)
 
 
 def require_result() -> Current:

@@ -74,6 +74,56 @@ def test_archive_figure_highlights_model():
     assert {"Q_peak", "Q_low_95%", "Q_high_95%"} <= {t.name for t in fig.data}
 
 
+def test_archive_density_counts_every_entry_in_its_cell():
+    rng = np.random.default_rng(7)
+    reference = pd.DataFrame(
+        {
+            "id": [f"EMD-{k}" for k in range(2_003)],
+            "resolution": np.r_[rng.uniform(1.5, 9.0, 2_000), 3.0, 2.99, np.nan],
+            "qscore": np.r_[rng.uniform(0.0, 0.9, 2_000), 0.55, 0.546, 0.5],
+        }
+    )
+    heatmap, legend = figures.archive_density_traces(reference)
+    counts = np.asarray(heatmap.customdata)
+    assert counts.sum() == 2_002  # every entry with a resolution and a Q, once
+    x, y = np.asarray(heatmap.x), np.asarray(heatmap.y)
+    assert np.allclose(np.diff(x), 0.1) and np.allclose(np.diff(y), 0.01)
+    # The cell around 3.0 Å and Q 0.55 holds the two planted entries and any random ones in it.
+    column, row = int(np.argmin(abs(x - 3.0))), int(np.argmin(abs(y - 0.55)))
+    assert x[column] == pytest.approx(3.0) and y[row] == pytest.approx(0.55)
+    inside = reference[
+        reference["resolution"].between(2.95, 3.05, inclusive="left")
+        & reference["qscore"].between(0.545, 0.555, inclusive="left")
+    ]
+    assert counts[row, column] == len(inside) >= 2
+    z = np.asarray(heatmap.z, dtype=float)
+    assert np.isnan(z[counts == 0]).all()
+    assert np.allclose(z[counts > 0], np.log1p(counts[counts > 0]))
+    assert legend.name == "EMDB entries (2,003), shaded by count"
+    # A table with an absurd entry keeps a grid of the plot's size.
+    wild = pd.concat(
+        [reference, pd.DataFrame({"id": ["x"], "resolution": [1e9], "qscore": [40.0]})]
+    )
+    heatmap = figures.archive_density_traces(wild)[0]
+    assert np.asarray(heatmap.customdata).sum() == 2_002
+    assert np.asarray(heatmap.z).size < 200 * 200
+
+
+def test_archive_figure_as_density_draws_no_webgl():
+    reference = pd.DataFrame(
+        {"id": ["1", "2", "3"], "resolution": [2.0, 3.0, 4.0], "qscore": [0.6, 0.45, 0.3]}
+    )
+    fig = figures.archive_figure(
+        reference, model_q=0.4, resolution=3.0, label="Mine", entries="density"
+    )
+    assert {t.type for t in fig.data} == {"heatmap", "scatter"}
+    assert fig.data[-1].name == "Mine" and fig.data[-1].type == "scatter"
+    points = figures.archive_figure(reference, model_q=0.4, resolution=3.0, label="Mine")
+    assert points.data[0].type == "scattergl" and points.data[-1].type == "scattergl"
+    with pytest.raises(ValueError, match="entries"):
+        figures.archive_figure(reference, entries="dots")
+
+
 def test_molecule_and_statistics_figures_build():
     molecules = _residues().assign(kind=["ligand", "glycan", "glycan", "ion", "water"])
     fig = figures.molecule_figure(molecules, 3.0, 0.4)

@@ -99,12 +99,18 @@ if result.reference is not None:
     )
     if note:
         st.caption(note)
+    else:
+        st.caption(
+            "Shading: how many entries lie in each 0.1 Å × 0.01 cell (darker is more; hover "
+            "for the count). *Archive statistics* draws every entry as a point."
+        )
     figure = archive_figure(
         result.reference.data,
         sigma=result.sigma,
         model_q=model_q,
         resolution=result.resolution,
         label="This model",
+        entries="density",
     )
     st.plotly_chart(teaching.projector(figure), key="overview-archive", config=chart_config())
 

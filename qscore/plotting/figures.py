@@ -42,6 +42,8 @@ KIND_COLOURS = {
     "protein": "#1f77b4",
     "nucleic": "#9467bd",
 }
+#: Coarsest resolution (Å) the archive's shaded density covers (the plot stops at 12.3 Å).
+DENSITY_MAX_RESOLUTION = 20.0
 #: Most outliers labelled on one plot; beyond that only the lowest are named.
 MAX_LABELS = 15
 VERDICT_WORDS = {
@@ -422,6 +424,61 @@ def archive_trace(
     return go.Scattergl(**points, hoverinfo="skip")
 
 
+def archive_density_traces(
+    reference: pd.DataFrame, *, resolution_step: float = 0.1, q_step: float = 0.01
+) -> list[go.BaseTraceType]:
+    """The reference entries as a shaded density, and a legend entry for it.
+
+    Entries are counted in cells of ``resolution_step`` Å by ``q_step`` in Q, centred on
+    multiples of the steps; a cell is darker where more entries lie (on a log scale, so that a
+    cell of one entry still shows).
+
+    Drawn as one image, so it costs the browser a fraction of a point cloud of tens of thousands
+    of entries; hovering a cell gives its count and place. Entries beyond
+    ``DENSITY_MAX_RESOLUTION`` or with a Q outside [-1, 1] lie off the plot and are left out,
+    which also bounds the grid whatever a table holds.
+    """
+    x = reference["resolution"].to_numpy(float)
+    y = reference["qscore"].to_numpy(float)
+    keep = (x >= 0) & (x <= DENSITY_MAX_RESOLUTION) & (y >= -1) & (y <= 1)
+    x, y = x[keep], y[keep]
+    name = f"EMDB entries ({len(reference):,}), shaded by count"
+    if not len(x):
+        return []
+    # Cells centred on multiples of the step: a resolution reported as 3.0 Å lies mid-cell,
+    # never on an edge where rounding would decide its cell.
+    x_centres = np.arange(round(x.min() / resolution_step), round(x.max() / resolution_step) + 1)
+    y_centres = np.arange(round(y.min() / q_step), round(y.max() / q_step) + 1)
+    x_edges = (np.r_[x_centres, x_centres[-1] + 1] - 0.5) * resolution_step
+    y_edges = (np.r_[y_centres, y_centres[-1] + 1] - 0.5) * q_step
+    counts, _, _ = np.histogram2d(x, y, bins=[x_edges, y_edges])
+    counts = counts.T
+    shown = np.where(counts > 0, np.log1p(counts), np.nan)
+    return [
+        go.Heatmap(
+            x=x_centres * resolution_step,
+            y=y_centres * q_step,
+            z=shown,
+            customdata=counts.astype(int),
+            colorscale=[[0.0, "rgb(222, 226, 233)"], [1.0, "rgb(55, 64, 82)"]],
+            zmin=0.0,
+            showscale=False,
+            name=name,
+            showlegend=False,
+            legendgroup="archive",
+            hovertemplate="%{customdata} EMDB entries<br>%{x:.2f} Å, Q %{y:.2f}<extra></extra>",
+        ),
+        go.Scatter(
+            x=[None],
+            y=[None],
+            mode="markers",
+            name=name,
+            legendgroup="archive",
+            marker={"symbol": "square", "size": 10, "color": "rgb(120, 129, 146)"},
+        ),
+    ]
+
+
 def archive_figure(
     reference: pd.DataFrame,
     *,
@@ -432,6 +489,7 @@ def archive_figure(
     fits: pd.DataFrame | None = None,
     show_bands: bool = True,
     equation_1: bool = False,
+    entries: str = "points",
 ) -> go.Figure:
     """Q-score against resolution for the reference entries (faint), the expected curves and,
     optionally, polynomial fits (one dashed line per degree), the paper's equation 1 and the
@@ -440,11 +498,18 @@ def archive_figure(
     ``reference`` has columns ``id, resolution, qscore`` (Q-scores at sigma 0.4); ``fits`` is the
     output of :func:`qscore.analysis.archive.polynomial_fits`. At another ``sigma`` the entries
     are not drawn, since they do not compare with Q-scores at that sigma
-    (:func:`qscore.analysis.context.archive_note` says so in words).
+    (:func:`qscore.analysis.context.archive_note` says so in words). ``entries`` is
+    ``"points"`` (one hoverable WebGL point per entry) or ``"density"``
+    (:func:`archive_density_traces`: quick to draw, no WebGL).
     """
+    if entries not in ("points", "density"):
+        raise ValueError(f"entries must be 'points' or 'density', not {entries!r}")
     fig = go.Figure()
     if archive_comparable(sigma):
-        fig.add_trace(archive_trace(reference))
+        if entries == "points":
+            fig.add_trace(archive_trace(reference))
+        else:
+            fig.add_traces(archive_density_traces(reference))
     lo = max(0.5, float(reference["resolution"].min())) if len(reference) else 1.0
     hi = min(12.0, float(reference["resolution"].max())) if len(reference) else 10.0
     lo, hi = min(lo, 1.0), max(hi, 10.0)
@@ -474,8 +539,10 @@ def archive_figure(
     if show_bands:
         _curve_traces(fig, sigma, lo, hi)
     if model_q is not None and resolution is not None and math.isfinite(model_q):
+        # Over a WebGL cloud only a WebGL star shows; without one, no WebGL at all.
+        star = go.Scattergl if entries == "points" else go.Scatter
         fig.add_trace(
-            go.Scattergl(
+            star(
                 x=[resolution],
                 y=[model_q],
                 mode="markers+text",
