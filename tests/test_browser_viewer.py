@@ -109,12 +109,29 @@ class Session:
         return time.perf_counter() - start, handing
 
     def settle(self) -> None:
-        """Wait until no element is stale (no run in progress) for half a second."""
+        """Wait until no element is stale (no run in progress) for half a second, and until the
+        browser has nothing left to do (see :meth:`idle`)."""
         for _ in range(2):
             self.page.wait_for_function(
                 "() => !document.querySelector('[data-stale=\"true\"]')", timeout=120_000
             )
             self.page.wait_for_timeout(500)
+        self.idle()
+
+    def idle(self, *, quick: float = 0.05, times: int = 3, timeout: float = 60.0) -> None:
+        """Wait until the page answers a script within ``quick`` seconds ``times`` in a row.
+
+        A page whose elements are all drawn may still be busy for a second or two (the
+        first draw of a table or a chart, loaded on demand); a timer started then would charge
+        that work to the step being timed.
+        """
+        deadline = time.perf_counter() + timeout
+        streak = 0
+        while streak < times and time.perf_counter() < deadline:
+            begin = time.perf_counter()
+            self.page.evaluate("1")
+            streak = streak + 1 if time.perf_counter() - begin < quick else 0
+            self.page.wait_for_timeout(100)
 
     def goto(self, name: str) -> None:
         self.page.get_by_role("link", name=name).click()
