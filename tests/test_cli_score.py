@@ -197,3 +197,28 @@ def test_console_script_without_terminal_prints_no_progress_bar(small_map, small
     )
     assert proc.returncode == 0
     assert proc.stderr == ""
+
+
+def test_many_chains_summarised_in_one_line_naming_the_lowest():
+    from qscore.cli.score import CHAIN_LINES, chain_lines
+
+    few = {"A": 0.5, "B": float("nan")}
+    assert chain_lines(few) == ["  chain A: 0.500", "  chain B: nan"]
+    rng = np.random.default_rng(3)
+    names = [f"C{k}" for k in range(2_520)]
+    values = rng.uniform(0.45, 0.55, len(names))
+    values[[17, 900, 2_000]] = [0.101, 0.102, 0.103]
+    chains = dict(zip(names, values.tolist(), strict=True))
+    chains["X"] = float("nan")
+    (line,) = chain_lines(chains)
+    lowest = sorted(values)[:5]
+    assert line.startswith(
+        f"  2,521 chains: Q 0.101–{values.max():.3f}, median {np.median(values):.3f}; "
+        "lowest: C17 0.101, C900 0.102, C2000 0.103, "
+    )
+    assert f"{lowest[3]:.3f}" in line and f"{lowest[4]:.3f}" in line
+    assert "1 without a scored atom" in line and "--json" in line
+    assert len(chain_lines(dict(list(chains.items())[:CHAIN_LINES]))) == CHAIN_LINES
+    assert chain_lines({n: float("nan") for n in names}) == [
+        "  2,520 chains, none with a scored atom"
+    ]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+import numpy as np
+
 from qscore import defaults
 from qscore.cli import local_resolution
 from qscore.cli.common import (
@@ -173,6 +175,39 @@ def write_chimerax_files(args: argparse.Namespace, scored, resolution: float | N
     )
 
 
+#: Most chains listed one per line; a model with more gets one line of range and lowest chains.
+CHAIN_LINES = 20
+#: Lowest chains named in that line.
+LOWEST_CHAINS = 5
+
+
+def chain_lines(chains: dict[str, float]) -> list[str]:
+    """The summary's per-chain lines: one per chain for up to :data:`CHAIN_LINES` chains,
+    else one line with the range and median of the chains' Q and the lowest chains.
+
+    Parameters
+    ----------
+    chains : dict
+        Chain name → Q of the chain (NaN where no atom of it was scored).
+    """
+    if len(chains) <= CHAIN_LINES:
+        return [f"  chain {chain}: {q:.3f}" for chain, q in chains.items()]
+    names = list(chains)
+    values = np.array([chains[n] for n in names], dtype=float)
+    scored = np.flatnonzero(np.isfinite(values))
+    if not len(scored):
+        return [f"  {len(names):,} chains, none with a scored atom"]
+    order = scored[np.argsort(values[scored], kind="stable")][:LOWEST_CHAINS]
+    lowest = ", ".join(f"{names[k]} {values[k]:.3f}" for k in order)
+    unscored = len(names) - len(scored)
+    return [
+        f"  {len(names):,} chains: Q {values[scored].min():.3f}–{values[scored].max():.3f}, "
+        f"median {np.median(values[scored]):.3f}; lowest: {lowest}"
+        + (f"; {unscored:,} without a scored atom" if unscored else "")
+        + " (--json lists every chain)"
+    ]
+
+
 def _text(doc: dict[str, Any]) -> str:
     """A short human summary."""
     lines = [
@@ -180,8 +215,7 @@ def _text(doc: dict[str, Any]) -> str:
         f"{doc['seconds']:.2f} s (sigma {doc['sigma']:g}, {doc['mode']}, {doc['engine']} engine)",
         f"Model Q-score: {doc['model_q']:.3f}",
     ]
-    for chain, q in doc["chains"].items():
-        lines.append(f"  chain {chain}: {q:.3f}")
+    lines.extend(chain_lines(doc["chains"]))
     for kind, q in doc["types"].items():
         lines.append(f"  {kind}: {q:.3f}")
     if doc.get("q_peak") is not None:
