@@ -549,7 +549,7 @@ def archive_figure(
                 name=label,
                 text=[label],
                 textposition="top right",
-                textfont={"color": RED, "size": 13},
+                textfont={"color": RED, "size": 13, "shadow": "auto"},
                 marker={
                     "color": RED,
                     "size": 18,
