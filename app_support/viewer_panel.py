@@ -356,9 +356,11 @@ def chimerax_downloads(result: Current, focus: Focus | None) -> None:
         return
     st.caption("Open in ChimeraX: save both files next to your map and model, then open the .cxc.")
     a, b = st.columns(2)
+    # The texts are handed over on click (a callable): a file registered on every run of the
+    # panel would be replaced by the next run while the browser still checks the old one.
     a.download_button(
         "ChimeraX script (.cxc)",
-        script,
+        lambda: script,
         file_name=name,
         mime="text/plain",
         icon=":material/download:",
@@ -367,7 +369,7 @@ def chimerax_downloads(result: Current, focus: Focus | None) -> None:
     )
     b.download_button(
         "Q attribute file (.defattr)",
-        defattr,
+        lambda: defattr,
         file_name=defattr_name,
         mime="text/plain",
         icon=":material/download:",

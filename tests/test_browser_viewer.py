@@ -337,6 +337,14 @@ def test_fast_hands_keep_the_page_alive(session):
     status = session.wait_view(walk[position - 1])
     session.page.screenshot(path=ARTIFACTS / "viewer_after_fast_input.png", full_page=True)
     session.alive()
+    # The ChimeraX script is handed over on click, for the residue now in view.
+    with session.page.expect_download() as download:
+        session.page.get_by_role("button", name="ChimeraX script (.cxc)").click()
+    label = walk[position - 1]
+    chain, number = label.split()[:2]
+    script = Path(download.value.path()).read_text()
+    assert download.value.suggested_filename.endswith("_" + label.replace(" ", "_") + ".cxc")
+    assert f"/{chain}:{number}" in script and "open " in script
     assert not session.errors, session.errors
 
 
