@@ -111,11 +111,16 @@ def test_workshop_mode_steps_through_the_scenarios(scenarios):
     assert not any(b.key == "qs.teach.next" for b in at.button)
 
 
+def _large_font_css(at: AppTest) -> list[str]:
+    """The style sheets of the page that enlarge metric values (the large-font sheet)."""
+    return [h.value for h in at.html if "<style>" in h.value and "stMetricValue" in h.value]
+
+
 def test_large_fonts_inject_a_style_sheet(scenarios):
     at = open_page("views/gallery.py")
-    assert not any("<style>" in h.value for h in at.html)
+    assert not _large_font_css(at)
     at.toggle(key="qs.keep.teach.large").set_value(True).run()
-    assert any("<style>" in h.value for h in at.html)
+    assert _large_font_css(at)
 
 
 def _picked_atom(at: AppTest) -> int:
@@ -338,8 +343,8 @@ def test_large_fonts_enlarge_the_overview_archive_plot(scenarios):
     large = json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]
     assert large["font"]["size"] > small["font"]["size"]
     assert large["height"] > small["height"]
-    css = next(h.value for h in at.html if "<style>" in h.value)
-    assert "stMetricValue" in css and "tablist" in css and "katex" in css
+    (css,) = _large_font_css(at)
+    assert "tablist" in css and "katex" in css
 
 
 def test_what_q_measures_contrasts_two_atoms():
