@@ -118,6 +118,7 @@ def test_archive_figure_as_density_draws_no_webgl():
     )
     assert {t.type for t in fig.data} == {"heatmap", "scatter"}
     assert fig.data[-1].name == "Mine" and fig.data[-1].type == "scatter"
+    assert fig.data[-1].textfont.shadow == "auto"
     points = figures.archive_figure(reference, model_q=0.4, resolution=3.0, label="Mine")
     assert points.data[0].type == "scattergl" and points.data[-1].type == "scattergl"
     with pytest.raises(ValueError, match="entries"):

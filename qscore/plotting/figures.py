@@ -539,8 +539,13 @@ def archive_figure(
     if show_bands:
         _curve_traces(fig, sigma, lo, hi)
     if model_q is not None and resolution is not None and math.isfinite(model_q):
-        # Over a WebGL cloud only a WebGL star shows; without one, no WebGL at all.
-        star = go.Scattergl if entries == "points" else go.Scatter
+        # Over a WebGL cloud only a WebGL star shows; without one, no WebGL at all, and the
+        # label gets a contrasting halo over the dark cells (WebGL text has none).
+        star, font = (
+            (go.Scattergl, {"color": RED, "size": 13})
+            if entries == "points"
+            else (go.Scatter, {"color": RED, "size": 13, "shadow": "auto"})
+        )
         fig.add_trace(
             star(
                 x=[resolution],
@@ -549,7 +554,7 @@ def archive_figure(
                 name=label,
                 text=[label],
                 textposition="top right",
-                textfont={"color": RED, "size": 13, "shadow": "auto"},
+                textfont=font,
                 marker={
                     "color": RED,
                     "size": 18,
