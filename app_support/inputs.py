@@ -272,8 +272,12 @@ def sidebar() -> Inputs:
             suggested = example.resolution
             label = example.title
     if model_source is not None and not is_example:
+        # Parsed here to prefill the resolution; a model of millions of atoms takes a while,
+        # so the sidebar says what is happening (only after half a second: a parsed model is
+        # fetched at once).
         try:
-            suggested = model_for(model_source).resolution
+            with st.sidebar, st.spinner(f"Reading the model {plain(model_source.name)}…"):
+                suggested = model_for(model_source).resolution
         except QscoreError as exc:
             error = str(exc)
     st.sidebar.markdown("### Parameters")
