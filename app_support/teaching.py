@@ -454,7 +454,7 @@ def atom_picker(result) -> int:
     """
     model = result.scored.model
     residues = model.residues
-    heavy_count = np.array([len(model.residue_atoms(r)) for r in range(len(residues))])
+    heavy_count = np.bincount(model.residue_index[model.heavy], minlength=len(residues))
     rows = np.flatnonzero(heavy_count > 0)
     seen = (result.key, result.selected)
     if st.session_state.get(_PICK_SEEN) != seen:
